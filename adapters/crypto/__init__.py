@@ -1,0 +1,1 @@
+"""Key generation on stellar-sdk and seed encryption on libsodium (PyNaCl)."""

@@ -1,0 +1,45 @@
+"""The committed state of the in-memory database, and the claims that stand in for row locks."""
+
+import asyncio
+from dataclasses import dataclass, field
+
+from domain.model import User, Wallet
+
+UniqueKey = tuple[str, str]
+
+
+@dataclass
+class InMemoryStore:
+    """Committed users and wallets, with the unique indexes a SQL schema would have.
+
+    A transaction that inserts a unique value first *claims* it; a second transaction inserting
+    the same value waits until the first ends, then sees the committed row (conflict) or a free
+    value, just as PostgreSQL's unique index does.
+    """
+
+    users: dict[str, User] = field(default_factory=dict)
+    user_ids_by_email: dict[str, str] = field(default_factory=dict)
+    wallets_by_user: dict[str, Wallet] = field(default_factory=dict)
+    public_keys: set[str] = field(default_factory=set)
+    claims: dict[UniqueKey, asyncio.Event] = field(default_factory=dict)
+
+    def is_taken(self, key: UniqueKey) -> bool:
+        kind, value = key
+        if kind == "users.id":
+            return value in self.users
+        if kind == "users.email":
+            return value in self.user_ids_by_email
+        if kind == "wallets.userId":
+            return value in self.wallets_by_user
+        if kind == "wallets.publicKey":
+            return value in self.public_keys
+        raise ValueError(f"unknown unique key {kind!r}")
+
+    def apply(self, users: list[User], wallets: list[Wallet]) -> None:
+        """Make staged rows committed, all at once."""
+        for user in users:
+            self.users[user.id] = user
+            self.user_ids_by_email[user.email] = user.id
+        for wallet in wallets:
+            self.wallets_by_user[wallet.user_id] = wallet
+            self.public_keys.add(wallet.public_key)

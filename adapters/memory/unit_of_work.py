@@ -1,0 +1,124 @@
+"""In-memory unit of work and repositories with real commit and rollback."""
+
+import asyncio
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.store import InMemoryStore, UniqueKey
+from domain.errors import PublicKeyTaken, UserNotFound
+from domain.model import User, Wallet
+
+
+class _Transaction:
+    """Staged writes and held claims of one open unit of work."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.users: dict[str, User] = {}
+        self.wallets: dict[str, Wallet] = {}
+        self.claimed: list[UniqueKey] = []
+        self.ended = asyncio.Event()
+
+    async def claim(self, key: UniqueKey) -> bool:
+        """Take the unique value for this transaction; False if it is (or becomes) taken."""
+        while True:
+            if self.store.is_taken(key):
+                return False
+            holder = self.store.claims.get(key)
+            if holder is None:
+                self.store.claims[key] = self.ended
+                self.claimed.append(key)
+                return True
+            if holder is self.ended:
+                return False
+            await holder.wait()
+
+    def end(self, *, commit: bool) -> None:
+        if commit:
+            self.store.apply(list(self.users.values()), list(self.wallets.values()))
+        for key in self.claimed:
+            del self.store.claims[key]
+        self.ended.set()
+
+
+class InMemoryUserRepository:
+    """UserRepository over a transaction: staged rows first, then committed ones."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, user_id: str) -> User | None:
+        return self._tx.users.get(user_id) or self._tx.store.users.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        for user in self._tx.users.values():
+            if user.email == email:
+                return user
+        user_id = self._tx.store.user_ids_by_email.get(email)
+        return None if user_id is None else self._tx.store.users[user_id]
+
+    async def add(self, user: User) -> bool:
+        if not await self._tx.claim(("users.id", user.id)):
+            return False
+        if not await self._tx.claim(("users.email", user.email)):
+            return False
+        self._tx.users[user.id] = user
+        return True
+
+
+class InMemoryWalletRepository:
+    """WalletRepository over a transaction, enforcing one wallet per user and the user's existence."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get_by_user(self, user_id: str) -> Wallet | None:
+        return self._tx.wallets.get(user_id) or self._tx.store.wallets_by_user.get(user_id)
+
+    async def add(self, wallet: Wallet) -> Wallet:
+        if wallet.user_id not in self._tx.users and wallet.user_id not in self._tx.store.users:
+            raise UserNotFound(wallet.user_id)
+        if not await self._tx.claim(("wallets.userId", wallet.user_id)):
+            stored = await self.get_by_user(wallet.user_id)
+            if stored is None:
+                raise UserNotFound(wallet.user_id)
+            return stored
+        if not await self._tx.claim(("wallets.publicKey", wallet.public_key)):
+            raise PublicKeyTaken
+        self._tx.wallets[wallet.user_id] = wallet
+        return wallet
+
+
+class InMemoryUnitOfWork:
+    """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work
+    until commit; leaving the block without commit, or by an exception, discards them."""
+
+    users: InMemoryUserRepository
+    wallets: InMemoryWalletRepository
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._tx: _Transaction | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._tx is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._tx = _Transaction(self._store)
+        self.users = InMemoryUserRepository(self._tx)
+        self.wallets = InMemoryWalletRepository(self._tx)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None and not tx.ended.is_set():
+            tx.end(commit=False)
+
+    async def commit(self) -> None:
+        if self._tx is None or self._tx.ended.is_set():
+            raise RuntimeError("commit outside an open unit of work")
+        self._tx.end(commit=True)

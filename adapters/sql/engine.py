@@ -1,0 +1,83 @@
+"""Engine construction from a DATABASE_URL: asyncpg for PostgreSQL, aiosqlite (WAL) for SQLite."""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+_DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """Connection pool size and how long to wait for a connection (seconds)."""
+
+    size: int = 10
+    acquire_timeout: float = 5.0
+    connect_timeout: float = 5.0
+    sqlite_busy_timeout_ms: int = 5000
+
+
+def async_url(database_url: str) -> URL:
+    """The URL with its async driver: postgresql:// → asyncpg, sqlite:// → aiosqlite."""
+    url = make_url(database_url)
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None and url.drivername not in _DRIVERS.values():
+        raise ValueError(f"unsupported database URL scheme {url.drivername!r}")
+    return url.set(drivername=driver) if driver else url
+
+
+def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
+    """One engine per process; the unit of work takes connections from its pool."""
+    url = async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, pool)
+    return create_async_engine(
+        url,
+        pool_size=pool.size,
+        max_overflow=0,
+        pool_timeout=pool.acquire_timeout,
+        pool_pre_ping=True,
+        connect_args={"timeout": pool.connect_timeout},
+    )
+
+
+def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        pool_size=pool.size,
+        max_overflow=0,
+        pool_timeout=pool.acquire_timeout,
+        connect_args={"timeout": pool.sqlite_busy_timeout_ms / 1000},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver so BEGIN IMMEDIATE below is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(pool.sqlite_busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Take the write lock up front: a deferred read that later writes can fail with
+        # "database is locked" instead of waiting out busy_timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+async def ping(engine: AsyncEngine, timeout: float) -> bool:
+    """Whether the database answers `SELECT 1` within the timeout."""
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+    return True

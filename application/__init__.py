@@ -1,0 +1,1 @@
+"""Use cases: one class per verb, taking ports, returning result value objects."""

@@ -1,0 +1,65 @@
+"""CreateUserWallet: the orchestrator that gives a user exactly one wallet."""
+
+from dataclasses import dataclass
+
+from application.results import WalletResult
+from domain.errors import UserNotFound
+from domain.model import Wallet, WalletBinding, check_id
+from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.secrets import EncryptionKey
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class CreateWalletRequest:
+    """Create (or fetch) the wallet of `user_id`, its seed encrypted under `encryption_key`."""
+
+    user_id: str
+    encryption_key: EncryptionKey
+
+
+class CreateUserWallet:
+    """Give the user exactly one wallet, atomically and idempotently.
+
+    In one unit of work: resolve the user (UserNotFound if unknown); if the user has a wallet,
+    check that the key opens it (WalletKeyMismatch if not) and return it with created=False;
+    else generate a keypair, encrypt its seed under the key bound to the user and public key,
+    insert, commit, and return it with created=True. The database's one-wallet-per-user
+    constraint decides races: the loser returns the winner's wallet as a replay. Any exception
+    rolls everything back, leaving nothing behind.
+    """
+
+    def __init__(self, uow: UnitOfWork, key_generator: KeyGenerator, cipher: Cipher) -> None:
+        self._uow = uow
+        self._key_generator = key_generator
+        self._cipher = cipher
+
+    async def __call__(self, request: CreateWalletRequest) -> WalletResult:
+        user_id = check_id("userId", request.user_id)
+        async with self._uow as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise UserNotFound(user_id)
+            existing = await uow.wallets.get_by_user(user.id)
+            if existing is not None:
+                await self._check_key_opens(existing, request.encryption_key)
+                return WalletResult.of(existing)
+            keypair = self._key_generator.generate()
+            with keypair.seed:
+                wallet = Wallet.open_for(
+                    user,
+                    keypair.public_key,
+                    await self._cipher.encrypt(
+                        keypair.seed, request.encryption_key, WalletBinding(user.id, keypair.public_key)
+                    ),
+                )
+            stored = await uow.wallets.add(wallet)
+            if stored.id != wallet.id:
+                await self._check_key_opens(stored, request.encryption_key)
+                return WalletResult.of(stored)
+            await uow.commit()
+            return WalletResult.of(stored, created=True)
+
+    async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
+        seed = await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
+        seed.wipe()
+

@@ -1,0 +1,1 @@
+"""The wallet domain: entities, value objects, errors and ports. Plain Python, no frameworks."""

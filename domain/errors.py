@@ -1,0 +1,61 @@
+"""Domain errors. Messages name ids and fields, never a key, seed or token."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain and use cases raise on purpose."""
+
+
+class InvalidInput(DomainError):
+    """A request value breaks a domain rule (length, shape)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class UserNotFound(DomainError):
+    """No user has this id."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"user {user_id!r} does not exist")
+        self.user_id = user_id
+
+
+class WalletNotFound(DomainError):
+    """The user has no wallet (or does not exist)."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"user {user_id!r} has no wallet")
+        self.user_id = user_id
+
+
+class UserConflict(DomainError):
+    """The email or id of a registration already belongs to another user."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"this {field} already belongs to another user")
+        self.field = field
+
+
+class WalletKeyMismatch(DomainError):
+    """The user's wallet exists but was encrypted under a different encryption key."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"the wallet of user {user_id!r} exists under a different encryption key")
+        self.user_id = user_id
+
+
+class EnvelopeCorrupted(DomainError):
+    """A stored envelope cannot be parsed: it is damaged, or not one this service wrote."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"stored encrypted key is unreadable: {reason}")
+        self.reason = reason
+
+
+class PublicKeyTaken(DomainError):
+    """A generated public key is already stored: the key generator is broken."""
+
+    def __init__(self) -> None:
+        super().__init__("generated public key is already in use")

@@ -1,0 +1,133 @@
+"""Entities and value objects: User and Wallet, with the rules that keep them valid."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from domain.errors import InvalidInput
+from domain.ids import new_id
+from domain.secrets import SecretSeed
+
+MAX_ID_CHARS = 128
+MAX_EMAIL_CHARS = 254
+PUBLIC_KEY_CHARS = 56
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC, at the millisecond precision the seed schema stores."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def check_id(field: str, value: str) -> str:
+    """Reject empty or over-long ids and ids a database cannot store (NUL, lone surrogates)."""
+    if not value:
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > MAX_ID_CHARS:
+        raise InvalidInput(field, f"must be at most {MAX_ID_CHARS} characters long")
+    _check_storable(field, value)
+    return value
+
+
+def check_email(value: str) -> str:
+    """An email is non-empty, at most 254 characters, and has an '@' with text on both sides."""
+    if not value:
+        raise InvalidInput("email", "must not be empty")
+    if len(value) > MAX_EMAIL_CHARS:
+        raise InvalidInput("email", f"must be at most {MAX_EMAIL_CHARS} characters long")
+    local, at, domain = value.rpartition("@")
+    if not (at and local and domain):
+        raise InvalidInput("email", "must look like local@domain")
+    _check_storable("email", value)
+    return value
+
+
+def _check_storable(field: str, value: str) -> None:
+    if "\x00" in value:
+        raise InvalidInput(field, "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(field, "must be valid Unicode text") from None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user of the calling backend; the owner of at most one wallet."""
+
+    id: str
+    email: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def register(cls, email: str, user_id: str | None = None) -> "User":
+        """A new user, with a generated time-ordered id unless one is given."""
+        now = utc_now()
+        return cls(
+            id=new_id() if user_id is None else check_id("id", user_id),
+            email=check_email(email),
+            created_at=now,
+            updated_at=now,
+        )
+
+    def is_same_registration(self, email: str, user_id: str | None) -> bool:
+        """Whether registering (email, user_id) again describes this very user."""
+        return self.email == email and user_id in (None, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """A freshly generated Stellar keypair: its StrKey public key and its secret seed."""
+
+    public_key: str
+    seed: SecretSeed
+
+    def __post_init__(self) -> None:
+        if len(self.public_key) != PUBLIC_KEY_CHARS or not self.public_key.startswith("G"):
+            raise ValueError("a Stellar account public key is 56 characters starting with 'G'")
+
+
+@dataclass(frozen=True, slots=True)
+class WalletBinding:
+    """What an encrypted seed is bound to: opening it under another user or key must fail."""
+
+    user_id: str
+    public_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    """A user's Stellar wallet: its public key and its seed, encrypted under the caller's key."""
+
+    id: str
+    user_id: str
+    public_key: str
+    encrypted_key: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def open_for(cls, user: User, public_key: str, encrypted_key: str) -> "Wallet":
+        """A new wallet for an existing user, holding an already encrypted seed."""
+        if not encrypted_key:
+            raise ValueError("a wallet needs its encrypted seed")
+        now = utc_now()
+        return cls(
+            id=new_id(),
+            user_id=user.id,
+            public_key=public_key,
+            encrypted_key=encrypted_key,
+            created_at=now,
+            updated_at=now,
+        )
+
+    @property
+    def binding(self) -> WalletBinding:
+        """The binding its envelope was sealed with."""
+        return WalletBinding(user_id=self.user_id, public_key=self.public_key)
+
+    def __repr__(self) -> str:
+        return (
+            f"Wallet(id={self.id!r}, user_id={self.user_id!r}, public_key={self.public_key!r}, "
+            "encrypted_key=<redacted>)"
+        )

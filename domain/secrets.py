@@ -1,0 +1,75 @@
+"""Holders of secret bytes: redacted in repr and str, wiped (best effort) when done."""
+
+from types import TracebackType
+from typing import Self
+
+from domain.errors import InvalidInput
+
+
+class Secret:
+    """Secret bytes in a mutable buffer. Use as a context manager to wipe the buffer on exit."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self, value: bytes | bytearray) -> None:
+        self._buffer = bytearray(value)
+
+    def reveal(self) -> bytearray:
+        """The secret bytes themselves; callers must not copy them into logs or messages."""
+        return self._buffer
+
+    def wipe(self) -> None:
+        """Overwrite the buffer with zeros and empty it."""
+        for index in range(len(self._buffer)):
+            self._buffer[index] = 0
+        self._buffer.clear()
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.wipe()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<redacted>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> object:
+        raise TypeError(f"{type(self).__name__} cannot be pickled")
+
+
+class EncryptionKey(Secret):
+    """The caller's encryption key (UTF-8 bytes of the text it sent). Never stored."""
+
+    MIN_CHARS = 16
+    MAX_CHARS = 1024
+
+    @classmethod
+    def from_text(cls, text: str) -> "EncryptionKey":
+        """Validate the key's length in characters and hold its UTF-8 bytes."""
+        if not cls.MIN_CHARS <= len(text) <= cls.MAX_CHARS:
+            raise InvalidInput(
+                "encryptionKey", f"must be {cls.MIN_CHARS} to {cls.MAX_CHARS} characters long"
+            )
+        try:
+            return cls(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise InvalidInput("encryptionKey", "must be valid Unicode text") from None
+
+
+class SecretSeed(Secret):
+    """The 32-byte ed25519 seed of a Stellar keypair."""

@@ -1,0 +1,80 @@
+"""Configuration, read from the environment once, in one place."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from adapters.crypto.envelope import KdfParams
+from adapters.sql.engine import PoolSettings, async_url
+
+DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
+MEMORY_DATABASE_URL = "memory://"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed. The message names the variable only."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable. `api_tokens` are secrets: kept out of repr."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    api_tokens: tuple[str, ...] = field(default=(), repr=False)
+    kdf: KdfParams = KdfParams(memory_kib=19 * 1024, iterations=2)
+    pool: PoolSettings = PoolSettings()
+    ready_timeout: float = 2.0
+
+    @property
+    def backend(self) -> str:
+        """'memory' for the in-memory adapters, else 'sql'."""
+        return "memory" if self.database_url == MEMORY_DATABASE_URL else "sql"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        database_url = environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        if database_url != MEMORY_DATABASE_URL:
+            try:
+                async_url(database_url)
+            except Exception:  # noqa: BLE001 - the URL may hold a password: name the variable only
+                raise SettingsError("DATABASE_URL is not a postgresql:// or sqlite:// URL") from None
+        tokens = tuple(t.strip() for t in environ.get("WALLET_API_TOKENS", "").split(",") if t.strip())
+        try:
+            kdf = KdfParams(
+                memory_kib=_int(environ, "WALLET_KDF_MEMORY_KIB", 19 * 1024),
+                iterations=_int(environ, "WALLET_KDF_ITERATIONS", 2),
+            )
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        pool = PoolSettings(
+            size=_int(environ, "WALLET_DB_POOL_SIZE", 10, minimum=1),
+            acquire_timeout=_float(environ, "WALLET_DB_POOL_TIMEOUT", 5.0),
+            connect_timeout=_float(environ, "WALLET_DB_CONNECT_TIMEOUT", 5.0),
+        )
+        return cls(database_url=database_url, api_tokens=tokens, kdf=kdf, pool=pool)
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be positive")
+    return value
