@@ -1,11 +1,15 @@
 """The composition root: one container that picks adapters by configuration."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from dependency_injector import containers, providers
 
 from adapters.crypto.cipher import Argon2AeadCipher
 from adapters.crypto.stellar_keys import StellarKeyGenerator
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from adapters.sql.engine import create_engine
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork, always_ready
+from adapters.sql.engine import SqlReadinessCheck, create_engine
+from adapters.sql.migrate import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.create_user_wallet import CreateUserWallet
 from application.get_user import GetUser
@@ -29,6 +33,13 @@ class Container(containers.DeclarativeContainer):
         sql=providers.Factory(SqlUnitOfWork, engine=engine),
         memory=providers.Factory(InMemoryUnitOfWork, store=memory_store),
     )
+    readiness_check = providers.Selector(
+        settings.provided.backend,
+        sql=providers.Singleton(
+            SqlReadinessCheck, engine=engine, timeout=settings.provided.ready_timeout
+        ),
+        memory=providers.Object(always_ready),
+    )
     key_generator = providers.Singleton(StellarKeyGenerator)
     cipher = providers.Singleton(Argon2AeadCipher, kdf=settings.provided.kdf)
 
@@ -46,3 +57,20 @@ def build_container(settings: Settings | None = None) -> Container:
     if settings is not None:
         container.settings.override(providers.Object(settings))
     return container
+
+
+@asynccontextmanager
+async def open_container(
+    settings: Settings | None = None, *, apply_migrations: bool = True
+) -> AsyncIterator[Container]:
+    """A container ready for in-process use: schema migrated (unless told not to), engine disposed
+    on exit."""
+    container = build_container(settings)
+    sql = container.settings().backend == "sql"
+    try:
+        if sql and apply_migrations:
+            await migrate(container.engine())
+        yield container
+    finally:
+        if sql:
+            await container.engine().dispose()

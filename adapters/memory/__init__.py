@@ -4,4 +4,11 @@ property harness and the CLI's memory mode."""
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 
-__all__ = ["InMemoryStore", "InMemoryUnitOfWork"]
+
+
+async def always_ready() -> bool:
+    """The in-memory store is always reachable."""
+    return True
+
+
+__all__ = ["InMemoryStore", "InMemoryUnitOfWork", "always_ready"]

@@ -4,6 +4,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy.exc
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -42,6 +43,7 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
         pool_timeout=pool.acquire_timeout,
         pool_pre_ping=True,
         connect_args={"timeout": pool.connect_timeout},
+        hide_parameters=True,
     )
 
 
@@ -52,6 +54,7 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=pool.acquire_timeout,
         connect_args={"timeout": pool.sqlite_busy_timeout_ms / 1000},
+        hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -73,11 +76,26 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
     return engine
 
 
-async def ping(engine: AsyncEngine, timeout: float) -> bool:
+class SqlReadinessCheck:
     """Whether the database answers `SELECT 1` within the timeout."""
-    try:
-        async with asyncio.timeout(timeout), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return False
-    return True
+
+    def __init__(self, engine: AsyncEngine, timeout: float) -> None:
+        self._engine = engine
+        self._timeout = timeout
+
+    async def __call__(self) -> bool:
+        try:
+            async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+        return True
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.TimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
+"""Errors that mean "the database cannot be reached right now", not "the request is wrong"."""

@@ -1,0 +1,163 @@
+"""The `wallet-orchestrator` command: serve the API, migrate, and run the use cases in-process."""
+
+import argparse
+import asyncio
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+import msgspec
+
+from adapters.sql.engine import UNAVAILABLE_ERRORS
+from application.create_user_wallet import CreateWalletRequest
+from application.register_user import RegisterUserRequest
+from domain.errors import DomainError
+from domain.secrets import EncryptionKey
+from entrypoints.container import Container, open_container
+from entrypoints.http.schemas import UserBody, WalletBody
+from entrypoints.settings import Settings, SettingsError
+
+EXIT_OK, EXIT_DOMAIN_ERROR, EXIT_USAGE = 0, 1, 2
+KEY_VARIABLE = "WALLET_ENCRYPTION_KEY"
+
+
+class UsageError(Exception):
+    """Wrong use of the command (exit 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            return _serve(args, settings)
+        return asyncio.run(_in_process(args, settings))
+    except (SettingsError, UsageError) as error:
+        _fail(str(error))
+        return EXIT_USAGE
+    except DomainError as error:
+        _fail(str(error))
+        return EXIT_DOMAIN_ERROR
+    except UNAVAILABLE_ERRORS as error:
+        _fail(f"the database is unavailable ({type(error).__name__})")
+        return EXIT_DOMAIN_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wallet-orchestrator",
+        description="One Stellar wallet per user. DATABASE_URL selects the database; the "
+        f"encryption key comes from {KEY_VARIABLE} or a prompt, never from arguments.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations, then serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=_positive, default=1)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    commands.add_parser("migrate", help="apply pending migrations")
+    create_user = commands.add_parser("create-user", help="register a user (prints JSON)")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--id", dest="user_id")
+    create_wallet = commands.add_parser("create-wallet", help="create or fetch a user's wallet")
+    create_wallet.add_argument("--user-id", required=True)
+    get_wallet = commands.add_parser("get-wallet", help="print a user's wallet")
+    get_wallet.add_argument("--user-id", required=True)
+    for command in (create_user, create_wallet, get_wallet):
+        command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
+    migrate_first = args.command == "migrate" or not args.no_migrate
+    async with open_container(settings, apply_migrations=migrate_first) as container:
+        command = _COMMANDS.get(args.command)
+        if command is not None:
+            _print_json(await command(container, args))
+    if args.command == "migrate":
+        print("migrations applied", file=sys.stderr)
+    return EXIT_OK
+
+
+async def _create_user(container: Container, args: argparse.Namespace) -> object:
+    result = await container.register_user()(RegisterUserRequest(args.email, args.user_id))
+    return UserBody.of(result)
+
+
+async def _create_wallet(container: Container, args: argparse.Namespace) -> object:
+    with _encryption_key() as key:
+        result = await container.create_user_wallet()(CreateWalletRequest(args.user_id, key))
+    return WalletBody.of(result)
+
+
+async def _get_wallet(container: Container, args: argparse.Namespace) -> object:
+    return WalletBody.of(await container.get_wallet_by_user()(args.user_id))
+
+
+_COMMANDS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[object]]] = {
+    "create-user": _create_user,
+    "create-wallet": _create_wallet,
+    "get-wallet": _get_wallet,
+}
+
+
+def _encryption_key() -> EncryptionKey:
+    text = os.environ.get(KEY_VARIABLE)
+    if text is None:
+        if not sys.stdin.isatty():
+            raise UsageError(f"set {KEY_VARIABLE} (no terminal to prompt on)")
+        text = getpass.getpass("encryption key: ")
+    return EncryptionKey.from_text(text)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn  # noqa: PLC0415 - only `serve` needs the server
+
+    if settings.backend == "memory" and args.workers > 1:
+        raise UsageError("the in-memory database cannot be shared by several workers")
+    if not settings.api_tokens:
+        token = secrets.token_urlsafe(32)
+        os.environ["WALLET_API_TOKENS"] = token
+        print(
+            "wallet-orchestrator: WALLET_API_TOKENS is not set; this run accepts only this token:\n"
+            f"  export TOKEN={token}",
+            file=sys.stderr,
+            flush=True,
+        )
+    if settings.backend == "sql" and not args.no_migrate:
+        asyncio.run(_migrate_only(settings))
+    uvicorn.run(
+        "entrypoints.http.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return EXIT_OK
+
+
+async def _migrate_only(settings: Settings) -> None:
+    async with open_container(settings):
+        pass
+
+
+def _print_json(body: object) -> None:
+    print(msgspec.json.encode(body).decode())
+
+
+def _fail(message: str) -> None:
+    print(f"wallet-orchestrator: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The Litestar application factory."""
+
+import logging
+from collections.abc import Callable
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.container import Container, build_container
+from entrypoints.http import health, routes
+from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
+from entrypoints.http.problems import exception_handlers
+from entrypoints.settings import SettingsError
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(container: Container | None = None) -> Litestar:
+    """The HTTP app on the given container (or one built from the environment). Refuses to start
+    without at least one API token."""
+    container = container or build_container()
+    settings = container.settings()
+    if not settings.api_tokens:
+        raise SettingsError("WALLET_API_TOKENS is not set: the API would accept no request")
+
+    async def dispose_engine() -> None:
+        if settings.backend == "sql":
+            await container.engine().dispose()
+
+    return Litestar(
+        route_handlers=[*routes.ROUTES, *health.ROUTES],
+        dependencies={
+            "create_user_wallet": _provide(container.create_user_wallet),
+            "get_wallet_by_user": _provide(container.get_wallet_by_user),
+            "register_user": _provide(container.register_user),
+            "get_user": _provide(container.get_user),
+            "readiness_check": _provide(container.readiness_check),
+        },
+        middleware=[DefineMiddleware(BearerTokenMiddleware, tokens=ApiTokens(settings.api_tokens))],
+        exception_handlers=exception_handlers(),  # type: ignore[arg-type]
+        openapi_config=_openapi(),
+        request_max_body_size=MAX_BODY_BYTES,
+        on_shutdown=[dispose_engine],
+        logging_config=None,
+    )
+
+
+def _provide(provider: Callable[[], object]) -> Provide:
+    """Each request gets what the container's provider makes (a new use case, its own UoW)."""
+
+    def dependency() -> object:
+        return provider()
+
+    return Provide(dependency, sync_to_thread=False)
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="wallet-orchestrator",
+        version="0.1.0",
+        description="One Stellar wallet per user, created atomically and idempotently.",
+        path="/schema",
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
+        ),
+        security=[{"BearerToken": []}],
+    )
+
+
+logging.getLogger("wallet_orchestrator").addHandler(logging.NullHandler())

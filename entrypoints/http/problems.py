@@ -1,0 +1,120 @@
+"""Errors to RFC 9457 problem details. The only place that decides HTTP statuses for errors."""
+
+import logging
+from http import HTTPStatus
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+
+from adapters.sql.engine import UNAVAILABLE_ERRORS
+from domain.errors import (
+    DomainError,
+    EnvelopeCorrupted,
+    InvalidInput,
+    PublicKeyTaken,
+    UserConflict,
+    UserNotFound,
+    WalletKeyMismatch,
+    WalletNotFound,
+)
+from entrypoints.http.schemas import ProblemBody
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://wallet-orchestrator.dev/problems/"
+RETRY_AFTER_SECONDS = "2"
+
+_log = logging.getLogger("wallet_orchestrator.http")
+
+_DOMAIN_STATUS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
+    InvalidInput: (HTTPStatus.BAD_REQUEST, "invalid-input"),
+    UserNotFound: (HTTPStatus.NOT_FOUND, "user-not-found"),
+    WalletNotFound: (HTTPStatus.NOT_FOUND, "wallet-not-found"),
+    UserConflict: (HTTPStatus.CONFLICT, "user-conflict"),
+    WalletKeyMismatch: (HTTPStatus.CONFLICT, "wallet-key-mismatch"),
+}
+
+
+def problem(
+    status: HTTPStatus,
+    slug: str,
+    detail: str,
+    *,
+    errors: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[ProblemBody]:
+    body = ProblemBody(PROBLEM_BASE + slug, status.phrase, status.value, detail, errors)
+    return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
+
+
+def domain_error(_: Request[object, object, object], error: DomainError) -> Response[ProblemBody]:
+    for kind, (status, slug) in _DOMAIN_STATUS.items():
+        if isinstance(error, kind):
+            return problem(status, slug, str(error))
+    if isinstance(error, EnvelopeCorrupted | PublicKeyTaken):
+        _log.error("integrity failure: %s", type(error).__name__)
+    return internal_error(_, error)
+
+
+def validation_error(
+    _: Request[object, object, object], error: ValidationException
+) -> Response[ProblemBody]:
+    messages = [
+        _field_message(item)
+        for item in (error.extra if isinstance(error.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    detail = messages[0] if messages else "the request body is not valid JSON of the expected shape"
+    return problem(HTTPStatus.BAD_REQUEST, "invalid-input", detail, errors=messages or None)
+
+
+def _field_message(item: dict[str, object]) -> str:
+    """'field: message', from Litestar's error item. Values are never quoted back."""
+    message = str(item.get("message", "invalid value"))
+    key = item.get("key")
+    return f"{key}: {message}" if isinstance(key, str) and key else message
+
+
+def not_authorized(
+    _: Request[object, object, object], error: NotAuthorizedException
+) -> Response[ProblemBody]:
+    response = problem(HTTPStatus.UNAUTHORIZED, "unauthorized", error.detail)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def http_error(_: Request[object, object, object], error: HTTPException) -> Response[ProblemBody]:
+    status = HTTPStatus(error.status_code)
+    detail = error.detail if error.detail != status.phrase else status.description
+    slug = "invalid-input" if status == HTTPStatus.BAD_REQUEST else status.phrase.lower().replace(" ", "-")
+    return problem(status, slug, detail, headers=error.headers)
+
+
+def unavailable(_: Request[object, object, object], error: Exception) -> Response[ProblemBody]:
+    _log.warning("database unavailable: %s", type(error).__name__)
+    return problem(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "database-unavailable",
+        "the database is unavailable; retry later",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def internal_error(_: Request[object, object, object], error: Exception) -> Response[ProblemBody]:
+    # Type only: third-party messages may quote values; our own errors never hold secrets anyway.
+    _log.error("unhandled error: %s", type(error).__name__)
+    return problem(
+        HTTPStatus.INTERNAL_SERVER_ERROR, "internal-error", "the request failed; nothing was changed"
+    )
+
+
+def exception_handlers() -> dict[type[Exception] | int, object]:
+    handlers: dict[type[Exception] | int, object] = {
+        DomainError: domain_error,
+        ValidationException: validation_error,
+        NotAuthorizedException: not_authorized,
+        HTTPException: http_error,
+        Exception: internal_error,
+    }
+    for kind in UNAVAILABLE_ERRORS:
+        handlers[kind] = unavailable
+    return handlers
