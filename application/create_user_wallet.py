@@ -49,7 +49,9 @@ class CreateUserWallet:
                     user,
                     keypair.public_key,
                     await self._cipher.encrypt(
-                        keypair.seed, request.encryption_key, WalletBinding(user.id, keypair.public_key)
+                        keypair.seed,
+                        request.encryption_key,
+                        WalletBinding(user.id, keypair.public_key),
                     ),
                 )
             stored = await uow.wallets.add(wallet)
@@ -62,4 +64,3 @@ class CreateUserWallet:
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
         seed = await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
         seed.wipe()
-

@@ -8,7 +8,8 @@ from domain.ports import UnitOfWork
 
 class GetWalletByUser:
     """Return the user's wallet (without its encrypted seed); WalletNotFound when the user has
-    none or does not exist. Reads only; needs no key."""
+    none or does not exist. Reads only; needs no key.
+    """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow

@@ -44,7 +44,9 @@ class RegisterUser:
         return UserResult.of(existing)
 
 
-async def _existing_registration(users: UserRepository, request: RegisterUserRequest) -> User | None:
+async def _existing_registration(
+    users: UserRepository, request: RegisterUserRequest
+) -> User | None:
     """The user this request describes, if stored; UserConflict if it collides with another."""
     if request.user_id is not None:
         by_id = await users.get(request.user_id)

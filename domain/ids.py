@@ -6,7 +6,7 @@ import uuid
 
 
 def new_id() -> str:
-    """Return a new UUIDv7 as text: 48 bits of Unix milliseconds, then version, variant and randomness."""
+    """Return a new UUIDv7 as text: 48 bits of Unix milliseconds, then randomness."""
     millis = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
     rand_a = rand >> 68  # 12 bits

@@ -20,7 +20,8 @@ class UserRepository(Protocol):
 
     async def add(self, user: User) -> bool:
         """Insert the user. False, with nothing written, when its id or email is already taken
-        (including by a concurrent transaction that commits first). Needs a commit."""
+        (including by a concurrent transaction that commits first). Needs a commit.
+        """
         ...
 
 
@@ -36,13 +37,15 @@ class WalletRepository(Protocol):
         the given one if it was inserted, else the one already stored (a concurrent creation
         that committed first wins). Raises UserNotFound when the user does not exist, PublicKeyTaken
         when another wallet has this public key.
-        Needs a commit."""
+        Needs a commit.
+        """
         ...
 
 
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` opens it and exposes `users` and `wallets`; leaving the
-    block without `await uow.commit()`, or by an exception, rolls everything back."""
+    block without `await uow.commit()`, or by an exception, rolls everything back.
+    """
 
     users: UserRepository
     wallets: WalletRepository
@@ -71,16 +74,19 @@ class KeyGenerator(Protocol):
 
 class Cipher(Protocol):
     """Authenticated encryption of seeds under the caller's key, bound to one wallet.
-    May be slow (key stretching): both methods run off the event loop."""
+    May be slow (key stretching): both methods run off the event loop.
+    """
 
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         """A self-describing text envelope of the seed, openable only with the same key and
-        binding."""
+        binding.
+        """
         ...
 
     async def decrypt(
         self, envelope: str, key: EncryptionKey, binding: WalletBinding
     ) -> SecretSeed:
-        """The seed sealed in the envelope. Raises WalletKeyMismatch when the key (or binding) does not
-        open it, EnvelopeCorrupted when the envelope cannot be parsed."""
+        """The seed sealed in the envelope. Raises WalletKeyMismatch when the key (or binding)
+        does not open it, EnvelopeCorrupted when the envelope cannot be parsed.
+        """
         ...

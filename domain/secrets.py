@@ -48,7 +48,7 @@ class Secret:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError(f"{type(self).__name__} cannot be pickled")
 
 

@@ -156,7 +156,9 @@ def _print_json(body: object) -> None:
 
 
 def _fail(message: str) -> None:
-    print(f"wallet-orchestrator: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
+    print(
+        f"wallet-orchestrator: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr
+    )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ async def open_container(
     settings: Settings | None = None, *, apply_migrations: bool = True
 ) -> AsyncIterator[Container]:
     """A container ready for in-process use: schema migrated (unless told not to), engine disposed
-    on exit."""
+    on exit.
+    """
     container = build_container(settings)
     sql = container.settings().backend == "sql"
     try:

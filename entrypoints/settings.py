@@ -37,8 +37,12 @@ class Settings:
             try:
                 async_url(database_url)
             except Exception:  # noqa: BLE001 - the URL may hold a password: name the variable only
-                raise SettingsError("DATABASE_URL is not a postgresql:// or sqlite:// URL") from None
-        tokens = tuple(t.strip() for t in environ.get("WALLET_API_TOKENS", "").split(",") if t.strip())
+                raise SettingsError(
+                    "DATABASE_URL is not a postgresql:// or sqlite:// URL"
+                ) from None
+        tokens = tuple(
+            t.strip() for t in environ.get("WALLET_API_TOKENS", "").split(",") if t.strip()
+        )
         try:
             kdf = KdfParams(
                 memory_kib=_int(environ, "WALLET_KDF_MEMORY_KIB", 19 * 1024),

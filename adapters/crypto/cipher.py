@@ -25,7 +25,8 @@ KEY_BYTES = 32
 class Argon2AeadCipher:
     """Seals each seed under a key stretched from the caller's key with Argon2id (a random salt
     per envelope) and XChaCha20-Poly1305 with a random 192-bit nonce, the wallet's binding as
-    associated data. Key stretching runs in a worker thread."""
+    associated data. Key stretching runs in a worker thread.
+    """
 
     def __init__(self, kdf: KdfParams = DEFAULT_KDF) -> None:
         self._kdf = kdf

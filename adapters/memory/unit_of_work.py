@@ -67,7 +67,7 @@ class InMemoryUserRepository:
 
 
 class InMemoryWalletRepository:
-    """WalletRepository over a transaction, enforcing one wallet per user and the user's existence."""
+    """WalletRepository over a transaction: one wallet per user, and only for existing users."""
 
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
@@ -91,7 +91,8 @@ class InMemoryWalletRepository:
 
 class InMemoryUnitOfWork:
     """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work
-    until commit; leaving the block without commit, or by an exception, discards them."""
+    until commit; leaving the block without commit, or by an exception, discards them.
+    """
 
     users: InMemoryUserRepository
     wallets: InMemoryWalletRepository

@@ -1,1 +1,1 @@
-"""SQLAlchemy 2 async adapters for PostgreSQL (asyncpg) and SQLite (aiosqlite), on the seed schema."""
+"""SQLAlchemy 2 async adapters for PostgreSQL (asyncpg) and SQLite (aiosqlite), seed schema."""

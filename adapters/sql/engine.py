@@ -9,7 +9,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-_DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,7 @@ class SqlReadinessCheck:
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
         return True
+
 
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     sqlalchemy.exc.TimeoutError,

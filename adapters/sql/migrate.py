@@ -21,7 +21,8 @@ def alembic_config() -> Config:
 
 async def migrate(engine: AsyncEngine) -> None:
     """Upgrade the schema to the newest revision in one transaction. On PostgreSQL a transaction
-    advisory lock makes concurrent instances take turns; on SQLite BEGIN IMMEDIATE does."""
+    advisory lock makes concurrent instances take turns; on SQLite BEGIN IMMEDIATE does.
+    """
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(

@@ -1,4 +1,4 @@
-"""The seed's schema as SQLAlchemy Core tables (quoted camelCase column names, as Prisma made them)."""
+"""The seed's schema as SQLAlchemy Core tables (camelCase column names, as Prisma made them)."""
 
 from sqlalchemy import Column, DateTime, ForeignKey, MetaData, Table, Text
 

@@ -11,7 +11,8 @@ from adapters.sql.repositories import SqlUserRepository, SqlWalletRepository
 class SqlUnitOfWork:
     """Takes a pooled connection and begins a transaction on enter; commit() commits it; leaving
     without commit, or by an exception, rolls it back. The connection goes back to the pool on
-    exit either way."""
+    exit either way.
+    """
 
     users: SqlUserRepository
     wallets: SqlWalletRepository

@@ -20,7 +20,8 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app(container: Container | None = None) -> Litestar:
     """The HTTP app on the given container (or one built from the environment). Refuses to start
-    without at least one API token."""
+    without at least one API token.
+    """
     container = container or build_container()
     settings = container.settings()
     if not settings.api_tokens:

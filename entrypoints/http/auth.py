@@ -2,10 +2,14 @@
 
 import hashlib
 import hmac
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.authentication import (
+    AbstractAuthenticationMiddleware,
+    AuthenticationResult,
+)
 from litestar.types import ASGIApp
 
 PUBLIC = "exclude_from_auth"
@@ -42,16 +46,20 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Rejects with 401 every request to a non-public route without an accepted bearer token."""
 
     def __init__(self, app: ASGIApp, tokens: ApiTokens) -> None:
-        super().__init__(app, exclude=PUBLIC_PATHS, exclude_from_auth_key=PUBLIC, exclude_http_methods=[])
+        super().__init__(
+            app, exclude=PUBLIC_PATHS, exclude_from_auth_key=PUBLIC, exclude_http_methods=[]
+        )
         self._tokens = tokens
 
     async def authenticate_request(
-        self, connection: ASGIConnection[object, object, object, object]
+        self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         scheme, _, presented = connection.headers.get("authorization", "").partition(" ")
         token_id = None
         if scheme.lower() == "bearer" and presented.strip():
             token_id = self._tokens.token_id(presented.strip())
         if token_id is None:
-            raise NotAuthorizedException("a valid 'Authorization: Bearer <token>' header is required")
+            raise NotAuthorizedException(
+                "a valid 'Authorization: Bearer <token>' header is required"
+            )
         return AuthenticationResult(user=token_id, auth=token_id)

@@ -2,6 +2,7 @@
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -22,6 +23,8 @@ from entrypoints.http.schemas import ProblemBody
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://wallet-orchestrator.dev/problems/"
 RETRY_AFTER_SECONDS = "2"
+
+AnyRequest = Request[Any, Any, Any]
 
 _log = logging.getLogger("wallet_orchestrator.http")
 
@@ -46,7 +49,7 @@ def problem(
     return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
 
 
-def domain_error(_: Request[object, object, object], error: DomainError) -> Response[ProblemBody]:
+def domain_error(_: AnyRequest, error: DomainError) -> Response[ProblemBody]:
     for kind, (status, slug) in _DOMAIN_STATUS.items():
         if isinstance(error, kind):
             return problem(status, slug, str(error))
@@ -55,9 +58,7 @@ def domain_error(_: Request[object, object, object], error: DomainError) -> Resp
     return internal_error(_, error)
 
 
-def validation_error(
-    _: Request[object, object, object], error: ValidationException
-) -> Response[ProblemBody]:
+def validation_error(_: AnyRequest, error: ValidationException) -> Response[ProblemBody]:
     messages = [
         _field_message(item)
         for item in (error.extra if isinstance(error.extra, list) else [])
@@ -74,22 +75,24 @@ def _field_message(item: dict[str, object]) -> str:
     return f"{key}: {message}" if isinstance(key, str) and key else message
 
 
-def not_authorized(
-    _: Request[object, object, object], error: NotAuthorizedException
-) -> Response[ProblemBody]:
+def not_authorized(_: AnyRequest, error: NotAuthorizedException) -> Response[ProblemBody]:
     response = problem(HTTPStatus.UNAUTHORIZED, "unauthorized", error.detail)
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
-def http_error(_: Request[object, object, object], error: HTTPException) -> Response[ProblemBody]:
+def http_error(_: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
     status = HTTPStatus(error.status_code)
     detail = error.detail if error.detail != status.phrase else status.description
-    slug = "invalid-input" if status == HTTPStatus.BAD_REQUEST else status.phrase.lower().replace(" ", "-")
+    slug = (
+        "invalid-input"
+        if status == HTTPStatus.BAD_REQUEST
+        else status.phrase.lower().replace(" ", "-")
+    )
     return problem(status, slug, detail, headers=error.headers)
 
 
-def unavailable(_: Request[object, object, object], error: Exception) -> Response[ProblemBody]:
+def unavailable(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
     _log.warning("database unavailable: %s", type(error).__name__)
     return problem(
         HTTPStatus.SERVICE_UNAVAILABLE,
@@ -99,11 +102,13 @@ def unavailable(_: Request[object, object, object], error: Exception) -> Respons
     )
 
 
-def internal_error(_: Request[object, object, object], error: Exception) -> Response[ProblemBody]:
+def internal_error(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
     # Type only: third-party messages may quote values; our own errors never hold secrets anyway.
     _log.error("unhandled error: %s", type(error).__name__)
     return problem(
-        HTTPStatus.INTERNAL_SERVER_ERROR, "internal-error", "the request failed; nothing was changed"
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "internal-error",
+        "the request failed; nothing was changed",
     )
 
 

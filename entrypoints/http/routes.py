@@ -30,9 +30,7 @@ async def create_wallet(
 
 
 @get("/wallets/user/{user_id:str}", summary="The user's wallet", tags=["wallets"])
-async def get_wallet(
-    get_wallet_by_user: GetWalletByUser, user_id: str = UserIdPath
-) -> WalletBody:
+async def get_wallet(get_wallet_by_user: GetWalletByUser, user_id: str = UserIdPath) -> WalletBody:
     return WalletBody.of(await get_wallet_by_user(user_id))
 
 

@@ -1,5 +1,6 @@
 """Request and response bodies: msgspec Structs in camelCase, converted to and from the
-application's requests and results here and nowhere else."""
+application's requests and results here and nowhere else.
+"""
 
 from datetime import datetime
 from typing import Annotated

@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection it is handed (see adapters.sql.migrate), or on
-DATABASE_URL when the alembic command line is used to write new revisions."""
+DATABASE_URL when the alembic command line is used to write new revisions.
+"""
 
 import asyncio
 import os

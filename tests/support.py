@@ -1,0 +1,129 @@
+"""Shared test helpers: fast settings, fault injection around our own ports."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Self
+
+from adapters.crypto.envelope import KdfParams
+from domain.model import KeyPair, WalletBinding
+from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.secrets import EncryptionKey, SecretSeed
+from entrypoints.settings import Settings
+
+FAST_KDF = KdfParams(memory_kib=64, iterations=1)
+TOKEN = "test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+KEY = "correct horse battery staple"
+OTHER_KEY = "another key, sixteen+ chars"
+
+
+def settings_for(database_url: str, **changes: Any) -> Settings:
+    """Settings for tests: cheap key stretching, one known token."""
+    return replace(Settings(database_url=database_url, api_tokens=(TOKEN,), kdf=FAST_KDF), **changes)
+
+
+class InjectedFault(RuntimeError):
+    """The failure a test asked for."""
+
+
+class Faults:
+    """Which steps fail next. A step fails once, the next time it is reached."""
+
+    STEPS = (
+        "users.get",
+        "users.get_by_email",
+        "users.add",
+        "wallets.get_by_user",
+        "wallets.add",
+        "commit",
+        "key_generator.generate",
+        "cipher.encrypt",
+        "cipher.decrypt",
+    )
+
+    def __init__(self) -> None:
+        self.armed: set[str] = set()
+        self.fired: list[str] = []
+
+    def arm(self, step: str) -> None:
+        if step not in self.STEPS:
+            raise ValueError(step)
+        self.armed.add(step)
+
+    def reached(self, step: str) -> None:
+        if step in self.armed:
+            self.armed.discard(step)
+            self.fired.append(step)
+            raise InjectedFault(step)
+
+
+class _FaultyRepository:
+    def __init__(self, inner: Any, name: str, faults: Faults) -> None:
+        self._inner = inner
+        self._name = name
+        self._faults = faults
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+        call = getattr(self._inner, method)
+
+        async def faulty(*args: Any) -> Any:
+            self._faults.reached(f"{self._name}.{method}")
+            return await call(*args)
+
+        return faulty
+
+
+class FaultyUnitOfWork:
+    """A unit of work whose repository calls and commit fail when the faults say so."""
+
+    def __init__(self, inner: UnitOfWork, faults: Faults) -> None:
+        self._inner = inner
+        self._faults = faults
+        self.users: Any = None
+        self.wallets: Any = None
+
+    async def __aenter__(self) -> Self:
+        await self._inner.__aenter__()
+        self.users = _FaultyRepository(self._inner.users, "users", self._faults)
+        self.wallets = _FaultyRepository(self._inner.wallets, "wallets", self._faults)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._inner.__aexit__(exc_type, exc, traceback)
+
+    async def commit(self) -> None:
+        self._faults.reached("commit")
+        await self._inner.commit()
+
+
+class FaultyKeyGenerator:
+    def __init__(self, inner: KeyGenerator, faults: Faults) -> None:
+        self._inner = inner
+        self._faults = faults
+        self.seeds: list[bytes] = []
+
+    def generate(self) -> KeyPair:
+        self._faults.reached("key_generator.generate")
+        keypair = self._inner.generate()
+        self.seeds.append(bytes(keypair.seed.reveal()))
+        return keypair
+
+
+class FaultyCipher:
+    def __init__(self, inner: Cipher, faults: Faults) -> None:
+        self._inner = inner
+        self._faults = faults
+
+    async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
+        self._faults.reached("cipher.encrypt")
+        return await self._inner.encrypt(seed, key, binding)
+
+    async def decrypt(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> SecretSeed:
+        self._faults.reached("cipher.decrypt")
+        return await self._inner.decrypt(envelope, key, binding)
