@@ -1,14 +1,18 @@
 """Shared test helpers: fast settings, fault injection around our own ports."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
 
 from adapters.crypto.envelope import KdfParams
 from domain.model import KeyPair, WalletBinding
+from dependency_injector import providers
+
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 
 FAST_KDF = KdfParams(memory_kib=64, iterations=1)
@@ -20,7 +24,9 @@ OTHER_KEY = "another key, sixteen+ chars"
 
 def settings_for(database_url: str, **changes: Any) -> Settings:
     """Settings for tests: cheap key stretching, one known token."""
-    return replace(Settings(database_url=database_url, api_tokens=(TOKEN,), kdf=FAST_KDF), **changes)
+    return replace(
+        Settings(database_url=database_url, api_tokens=(TOKEN,), kdf=FAST_KDF), **changes
+    )
 
 
 class InjectedFault(RuntimeError):
@@ -124,6 +130,29 @@ class FaultyCipher:
         self._faults.reached("cipher.encrypt")
         return await self._inner.encrypt(seed, key, binding)
 
-    async def decrypt(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> SecretSeed:
+    async def decrypt(
+        self, envelope: str, key: EncryptionKey, binding: WalletBinding
+    ) -> SecretSeed:
         self._faults.reached("cipher.decrypt")
         return await self._inner.decrypt(envelope, key, binding)
+
+
+@contextmanager
+def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyGenerator]:
+    """Make the container's CreateUserWallet run on fault-injecting ports; yields the key
+    generator, which remembers every seed it made."""
+    real_uow, real_keys, real_cipher = (
+        container.unit_of_work,
+        container.key_generator(),
+        container.cipher(),
+    )
+    key_generator = FaultyKeyGenerator(real_keys, faults)
+    with container.create_user_wallet.override(
+        providers.Factory(
+            container.create_user_wallet.cls,
+            uow=providers.Factory(lambda: FaultyUnitOfWork(real_uow(), faults)),
+            key_generator=providers.Object(key_generator),
+            cipher=providers.Object(FaultyCipher(real_cipher, faults)),
+        )
+    ):
+        yield key_generator

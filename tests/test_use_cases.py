@@ -1,0 +1,130 @@
+"""The use cases on every backend: creation, replay, key mismatch, unknown users, faults."""
+
+import asyncio
+
+import pytest
+
+from application.create_user_wallet import CreateWalletRequest
+from application.register_user import RegisterUserRequest
+from application.results import WalletResult
+from domain.errors import (
+    InvalidInput,
+    UserConflict,
+    UserNotFound,
+    WalletKeyMismatch,
+    WalletNotFound,
+)
+from domain.secrets import EncryptionKey
+from entrypoints.container import Container
+from tests.support import (
+    KEY,
+    OTHER_KEY,
+    Faults,
+    InjectedFault,
+    faulty_creation,
+)
+
+
+async def _create(container: Container, user_id: str, key: str = KEY) -> WalletResult:
+    with EncryptionKey.from_text(key) as encryption_key:
+        return await container.create_user_wallet()(CreateWalletRequest(user_id, encryption_key))
+
+
+async def _user(container: Container, user_id: str = "user-1") -> str:
+    result = await container.register_user()(RegisterUserRequest(f"{user_id}@example.com", user_id))
+    return result.id
+
+
+async def test_create_then_replay_returns_the_same_wallet(container: Container) -> None:
+    user_id = await _user(container)
+    created = await _create(container, user_id)
+    replayed = await _create(container, user_id)
+    assert created.created
+    assert not replayed.created
+    assert (replayed.wallet_id, replayed.public_key) == (created.wallet_id, created.public_key)
+    assert await container.get_wallet_by_user()(user_id) == replayed
+
+
+async def test_replay_with_another_key_is_a_mismatch(container: Container) -> None:
+    user_id = await _user(container)
+    await _create(container, user_id)
+    with pytest.raises(WalletKeyMismatch):
+        await _create(container, user_id, OTHER_KEY)
+
+
+async def test_unknown_user_gets_no_wallet(container: Container) -> None:
+    with pytest.raises(UserNotFound):
+        await _create(container, "nobody")
+    with pytest.raises(WalletNotFound):
+        await container.get_wallet_by_user()("nobody")
+
+
+async def test_register_is_idempotent_and_detects_conflicts(container: Container) -> None:
+    register = container.register_user
+    first = await register()(RegisterUserRequest("ada@example.com", "ada"))
+    assert first.created
+    assert not (await register()(RegisterUserRequest("ada@example.com", "ada"))).created
+    assert (await register()(RegisterUserRequest("ada@example.com"))).id == "ada"
+    with pytest.raises(UserConflict):
+        await register()(RegisterUserRequest("other@example.com", "ada"))
+    with pytest.raises(UserConflict):
+        await register()(RegisterUserRequest("ada@example.com", "someone-else"))
+    generated = await register()(RegisterUserRequest("bob@example.com"))
+    assert generated.created
+    assert len(generated.id) == 36
+    assert await container.get_user()(generated.id) == generated.__class__(
+        generated.id, generated.email, generated.created_at
+    )
+
+
+@pytest.mark.parametrize(
+    ("email", "user_id"),
+    [
+        ("", None),
+        ("no-at-sign", None),
+        ("@example.com", None),
+        ("a@", None),
+        ("a" * 250 + "@b.cd", None),
+        ("a@b.c", ""),
+        ("a@b.c", "x" * 129),
+        ("a@b.c", "nul\x00"),
+    ],
+)
+async def test_register_rejects_bad_input(
+    container: Container, email: str, user_id: str | None
+) -> None:
+    with pytest.raises(InvalidInput):
+        await container.register_user()(RegisterUserRequest(email, user_id))
+
+
+async def test_concurrent_creations_give_one_wallet(container: Container) -> None:
+    user_id = await _user(container)
+    results = await asyncio.gather(*(_create(container, user_id) for _ in range(8)))
+    assert sum(result.created for result in results) == 1
+    assert len({result.wallet_id for result in results}) == 1
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "users.get",
+        "wallets.get_by_user",
+        "key_generator.generate",
+        "cipher.encrypt",
+        "wallets.add",
+        "commit",
+    ],
+)
+async def test_a_fault_at_any_step_leaves_nothing_and_the_next_call_succeeds(
+    container: Container, step: str
+) -> None:
+    user_id = await _user(container)
+    faults = Faults()
+    with faulty_creation(container, faults):
+        faults.arm(step)
+        with pytest.raises(InjectedFault):
+            await _create(container, user_id)
+        assert faults.fired == [step]
+        with pytest.raises(WalletNotFound):
+            await container.get_wallet_by_user()(user_id)
+        assert (await _create(container, user_id)).created
