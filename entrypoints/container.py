@@ -71,6 +71,8 @@ async def open_container(
     try:
         if sql and apply_migrations:
             await migrate(container.engine())
+            # The pool's connections belong to this event loop; the app may run in another.
+            await container.engine().dispose()
         yield container
     finally:
         if sql:

@@ -6,10 +6,10 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
 
-from adapters.crypto.envelope import KdfParams
-from domain.model import KeyPair, WalletBinding
 from dependency_injector import providers
 
+from adapters.crypto.envelope import KdfParams
+from domain.model import KeyPair, WalletBinding
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container

@@ -43,10 +43,14 @@ async def test_leaving_without_commit_rolls_back(container: Container) -> None:
 
 async def test_an_exception_rolls_back(container: Container) -> None:
     user = await _stored_user(container)
-    with pytest.raises(RuntimeError, match="boom"):
+
+    async def add_then_fail() -> None:
         async with container.unit_of_work() as uow:
             await uow.wallets.add(_wallet(user))
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await add_then_fail()
     async with container.unit_of_work() as uow:
         assert await uow.wallets.get_by_user(user.id) is None
 
@@ -145,7 +149,7 @@ async def test_concurrent_wallet_inserts_for_one_user(
     async def second_writer() -> Wallet:
         await first_added.wait()
         async with container.unit_of_work() as uow:
-            stored = await uow.wallets.add(second)
+            stored: Wallet = await uow.wallets.add(second)
             await uow.commit()
             return stored
 

@@ -139,7 +139,5 @@ def _same_wallet(left: WalletResult, right: WalletResult) -> bool:
     )
 
 
-WalletMachine.TestCase.settings = settings(
-    max_examples=60, stateful_step_count=30, deadline=None
-)
+WalletMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
 TestWalletMachine = WalletMachine.TestCase

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from entrypoints.http.auth import PUBLIC
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, problem
@@ -24,7 +25,9 @@ async def health() -> StatusBody:
     summary="Readiness: 503 when the database is unreachable",
     tags=["health"],
 )
-async def ready(readiness_check: ReadinessCheck) -> Response[StatusBody] | Response[ProblemBody]:
+async def ready(
+    readiness_check: NamedDependency[ReadinessCheck],
+) -> Response[StatusBody] | Response[ProblemBody]:
     if await readiness_check():
         return Response(StatusBody("ready"))
     return problem(

@@ -1,7 +1,8 @@
 """The HTTP operations: thin adapters from bodies to use cases and back."""
 
 from litestar import Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 
 from application.create_user_wallet import CreateUserWallet, CreateWalletRequest
 from application.get_user import GetUser
@@ -22,7 +23,7 @@ UserIdPath = Parameter(min_length=1, max_length=MAX_ID_CHARS)
     tags=["wallets"],
 )
 async def create_wallet(
-    data: CreateWalletBody, create_user_wallet: CreateUserWallet
+    data: JSONBody[CreateWalletBody], create_user_wallet: NamedDependency[CreateUserWallet]
 ) -> Response[WalletBody]:
     with EncryptionKey.from_text(data.encryption_key) as key:
         result = await create_user_wallet(CreateWalletRequest(data.user_id, key))
@@ -30,7 +31,9 @@ async def create_wallet(
 
 
 @get("/wallets/user/{user_id:str}", summary="The user's wallet", tags=["wallets"])
-async def get_wallet(get_wallet_by_user: GetWalletByUser, user_id: str = UserIdPath) -> WalletBody:
+async def get_wallet(
+    get_wallet_by_user: NamedDependency[GetWalletByUser], user_id: str = UserIdPath
+) -> WalletBody:
     return WalletBody.of(await get_wallet_by_user(user_id))
 
 
@@ -41,13 +44,15 @@ async def get_wallet(get_wallet_by_user: GetWalletByUser, user_id: str = UserIdP
     "or id belongs to another user.",
     tags=["users"],
 )
-async def register(data: RegisterUserBody, register_user: RegisterUser) -> Response[UserBody]:
+async def register(
+    data: JSONBody[RegisterUserBody], register_user: NamedDependency[RegisterUser]
+) -> Response[UserBody]:
     result = await register_user(RegisterUserRequest(email=data.email, user_id=data.id))
     return Response(UserBody.of(result), status_code=201 if result.created else 200)
 
 
 @get("/users/{user_id:str}", summary="A user", tags=["users"])
-async def read_user(get_user: GetUser, user_id: str = UserIdPath) -> UserBody:
+async def read_user(get_user: NamedDependency[GetUser], user_id: str = UserIdPath) -> UserBody:
     return UserBody.of(await get_user(user_id))
 
 
