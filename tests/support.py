@@ -1,11 +1,12 @@
 """Shared test helpers: fast settings, fault injection around our own ports."""
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
 
+import httpx
 from dependency_injector import providers
 
 from adapters.crypto.envelope import KdfParams
@@ -13,6 +14,7 @@ from domain.model import KeyPair, WalletBinding
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container
+from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 
 FAST_KDF = KdfParams(memory_kib=64, iterations=1)
@@ -156,3 +158,11 @@ def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyG
         )
     ):
         yield key_generator
+
+
+@asynccontextmanager
+async def http_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, in this event loop: concurrent requests really overlap."""
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://wallets.test") as client:
+        yield client

@@ -4,19 +4,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
+import httpx
 
 from entrypoints.container import Container, open_container
-from entrypoints.http.app import create_app
-from tests.support import AUTH, KEY, OTHER_KEY, settings_for
+from tests.support import AUTH, KEY, OTHER_KEY, http_client, settings_for
 
-Client = AsyncTestClient[Any]
+Client = httpx.AsyncClient
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
 async def client(container: Container) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=create_app(container)) as test_client:
+    async with http_client(container) as test_client:
         yield test_client
 
 
@@ -241,7 +240,7 @@ async def test_ready_is_503_when_the_database_is_unreachable() -> None:
     unreachable = settings_for("postgresql://postgres@127.0.0.1:9/none", ready_timeout=2.0)
     async with (
         open_container(unreachable, apply_migrations=False) as container,
-        AsyncTestClient(app=create_app(container)) as client,
+        http_client(container) as client,
     ):
         _assert_problem(await client.get("/ready"), 503)
         response = await client.get("/users/ada", headers=AUTH)
