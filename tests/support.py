@@ -163,6 +163,6 @@ def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyG
 @asynccontextmanager
 async def http_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app, in this event loop: concurrent requests really overlap."""
-    transport = httpx.ASGITransport(app=create_app(container))
+    transport = httpx.ASGITransport(app=create_app(container))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://wallets.test") as client:
         yield client

@@ -3,8 +3,8 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import httpx
+import pytest
 
 from entrypoints.container import Container, open_container
 from tests.support import AUTH, KEY, OTHER_KEY, http_client, settings_for
