@@ -4,7 +4,10 @@ backend (in-memory, SQLite, PostgreSQL) for the contract suites."""
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
 
 import asyncpg
 import pytest
@@ -32,19 +35,25 @@ async def _admin(server_url: str, statement: str) -> None:
         await connection.close()
 
 
+def _run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to completion from sync code, even while an event loop is running."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, coroutine).result()
+
+
 async def _migrate(url: str) -> None:
     engine = create_engine(url)
     await migrate(engine)
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the test server, migrated, dropped after the run."""
+@contextmanager
+def fresh_postgres_database(purpose: str) -> Iterator[str]:
+    """Create a uniquely named database on the test server; drop it afterwards."""
     server_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
-    name = f"wallet_orchestrator_test_{os.getpid()}_{secrets.token_hex(4)}"
+    name = f"wallet_orchestrator_{purpose}_{os.getpid()}_{secrets.token_hex(4)}"
     try:
-        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+        _run(_admin(server_url, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as error:
         pytest.fail(
             f"PostgreSQL tests need a server at TEST_DATABASE_URL ({server_url}): "
@@ -52,12 +61,25 @@ def postgres_url() -> Iterator[str]:
             "$(ls /etc/postgresql) main start) or deselect them with -m 'not postgres'.",
             pytrace=False,
         )
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        asyncio.run(_migrate(url))
-        yield url
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the test server, migrated once for the run, dropped after it."""
+    with fresh_postgres_database("test") as url:
+        _run(_migrate(url))
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A database of its own, with no tables at all."""
+    with fresh_postgres_database("empty") as url:
+        yield url
 
 
 @pytest.fixture

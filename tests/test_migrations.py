@@ -1,0 +1,68 @@
+"""Migrations: concurrent instances take turns, and a seed (Prisma) database is taken over as is."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from adapters.sql.engine import create_engine
+from adapters.sql.migrate import migrate
+from application.create_user_wallet import CreateWalletRequest
+from domain.secrets import EncryptionKey
+from entrypoints.container import open_container
+from tests.support import KEY, settings_for
+
+SEED_SCHEMA = [
+    """CREATE TABLE "users" (
+        "id" TEXT NOT NULL, "email" TEXT NOT NULL,
+        "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        CONSTRAINT "users_pkey" PRIMARY KEY ("id"))""",
+    """CREATE TABLE "wallets" (
+        "id" TEXT NOT NULL, "userId" TEXT NOT NULL, "publicKey" TEXT NOT NULL,
+        "encryptedKey" TEXT NOT NULL,
+        "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        CONSTRAINT "wallets_pkey" PRIMARY KEY ("id"),
+        CONSTRAINT "wallets_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users"("id")
+            ON DELETE CASCADE ON UPDATE CASCADE)""",
+    'CREATE UNIQUE INDEX "users_email_key" ON "users"("email")',
+    'CREATE UNIQUE INDEX "wallets_userId_key" ON "wallets"("userId")',
+    'CREATE UNIQUE INDEX "wallets_publicKey_key" ON "wallets"("publicKey")',
+    """INSERT INTO "users" ("id", "email", "createdAt", "updatedAt")
+        VALUES ('ckseed0001', 'seed@example.com', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""",
+]
+
+
+@pytest.mark.postgres
+async def test_concurrent_instances_migrate_once(empty_postgres_url: str) -> None:
+    engines = [create_engine(empty_postgres_url) for _ in range(4)]
+    await asyncio.gather(*(migrate(engine) for engine in engines))
+    async with engines[0].connect() as connection:
+        version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    for engine in engines:
+        await engine.dispose()
+    assert version == "0001"
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_seed_database_is_taken_over(backend: str, request: pytest.FixtureRequest) -> None:
+    url = str(
+        request.getfixturevalue("sqlite_url" if backend == "sqlite" else "empty_postgres_url")
+    )
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        for statement in SEED_SCHEMA:
+            await connection.execute(text(statement))
+    await engine.dispose()
+    async with open_container(settings_for(url)) as container:
+        with EncryptionKey.from_text(KEY) as key:
+            created = await container.create_user_wallet()(CreateWalletRequest("ckseed0001", key))
+        assert created.created
+        with EncryptionKey.from_text(KEY) as key:
+            again = await container.create_user_wallet()(CreateWalletRequest("ckseed0001", key))
+        assert (again.created, again.wallet_id) == (False, created.wallet_id)
+        user = await container.get_user()("ckseed0001")
+        assert user.email == "seed@example.com"
