@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from domain.errors import UserNotFound
-from domain.model import Wallet, WalletBinding, check_id
+from domain.errors import DomainError, SealingFailed, UserNotFound
+from domain.model import User, Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey
 
@@ -21,11 +21,12 @@ class CreateUserWallet:
     """Give the user exactly one wallet, atomically and idempotently.
 
     In one unit of work: resolve the user (UserNotFound if unknown); if the user has a wallet,
-    check that the key opens it (WalletKeyMismatch if not) and return it with created=False;
-    else generate a keypair, encrypt its seed under the key bound to the user and public key,
-    insert, commit, and return it with created=True. The database's one-wallet-per-user
-    constraint decides races: the loser returns the winner's wallet as a replay. Any exception
-    rolls everything back, leaving nothing behind.
+    check that the key opens it (WalletKeyMismatch if not, EnvelopeTampered if it is damaged)
+    and return it with created=False; else generate a keypair, encrypt its seed under the key
+    bound to the user and public key, check that the envelope opens back to that public key
+    (SealingFailed if not), insert, commit, and return it with created=True. The database's
+    one-wallet-per-user constraint decides races: the loser returns the winner's wallet as a
+    replay. Any exception rolls everything back, leaving nothing behind.
     """
 
     def __init__(self, uow: UnitOfWork, key_generator: KeyGenerator, cipher: Cipher) -> None:
@@ -43,23 +44,28 @@ class CreateUserWallet:
             if existing is not None:
                 await self._check_key_opens(existing, request.encryption_key)
                 return WalletResult.of(existing)
-            keypair = self._key_generator.generate()
-            with keypair.seed:
-                wallet = Wallet.open_for(
-                    user,
-                    keypair.public_key,
-                    await self._cipher.encrypt(
-                        keypair.seed,
-                        request.encryption_key,
-                        WalletBinding(user.id, keypair.public_key),
-                    ),
-                )
+            wallet = await self._new_wallet(user, request.encryption_key)
             stored = await uow.wallets.add(wallet)
             if stored.id != wallet.id:
                 await self._check_key_opens(stored, request.encryption_key)
                 return WalletResult.of(stored)
             await uow.commit()
             return WalletResult.of(stored, created=True)
+
+    async def _new_wallet(self, user: User, key: EncryptionKey) -> Wallet:
+        """A new keypair, its seed sealed under the key, and proof the envelope opens to it."""
+        keypair = self._key_generator.generate()
+        binding = WalletBinding(user.id, keypair.public_key)
+        with keypair.seed:
+            envelope = await self._cipher.encrypt(keypair.seed, key, binding)
+        try:
+            reopened = await self._cipher.decrypt(envelope, key, binding)
+        except DomainError:
+            raise SealingFailed from None
+        with reopened:
+            if self._key_generator.public_key_of(reopened) != keypair.public_key:
+                raise SealingFailed
+        return Wallet.open_for(user, keypair.public_key, envelope)
 
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
         seed = await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)

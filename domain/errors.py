@@ -46,12 +46,21 @@ class WalletKeyMismatch(DomainError):
         self.user_id = user_id
 
 
-class EnvelopeCorrupted(DomainError):
-    """A stored envelope cannot be parsed: it is damaged, or not one this service wrote."""
+class EnvelopeTampered(DomainError):
+    """A stored envelope is damaged or was tampered with: not a wrong key, a broken envelope."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"stored encrypted key is unreadable: {reason}")
+        super().__init__(f"stored encrypted key failed its integrity check: {reason}")
         self.reason = reason
+
+
+class SealingFailed(DomainError):
+    """A freshly sealed seed did not open back to its public key: nothing was stored."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the new wallet's encrypted seed failed its self-check; nothing was stored"
+        )
 
 
 class PublicKeyTaken(DomainError):

@@ -71,6 +71,10 @@ class KeyGenerator(Protocol):
         """A new random ed25519 keypair: StrKey public key ('G...') and 32-byte seed."""
         ...
 
+    def public_key_of(self, seed: SecretSeed) -> str:
+        """The StrKey public key ('G...') of a 32-byte seed."""
+        ...
+
 
 class Cipher(Protocol):
     """Authenticated encryption of seeds under the caller's key, bound to one wallet.
@@ -86,7 +90,8 @@ class Cipher(Protocol):
     async def decrypt(
         self, envelope: str, key: EncryptionKey, binding: WalletBinding
     ) -> SecretSeed:
-        """The seed sealed in the envelope. Raises WalletKeyMismatch when the key (or binding)
-        does not open it, EnvelopeCorrupted when the envelope cannot be parsed.
+        """The seed sealed in the envelope. Raises WalletKeyMismatch when the envelope was sealed
+        under another key, EnvelopeTampered when it is damaged, altered, or bound to another
+        wallet.
         """
         ...

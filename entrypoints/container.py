@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 from dependency_injector import containers, providers
 
 from adapters.crypto.cipher import Argon2AeadCipher
+from adapters.crypto.key_cache import StretchedKeyCache
 from adapters.crypto.stellar_keys import StellarKeyGenerator
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, always_ready
+from adapters.sql.deployment import SqlDeploymentSalt
 from adapters.sql.engine import SqlReadinessCheck, create_engine
 from adapters.sql.migrate import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -41,7 +43,22 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Object(always_ready),
     )
     key_generator = providers.Singleton(StellarKeyGenerator)
-    cipher = providers.Singleton(Argon2AeadCipher, kdf=settings.provided.kdf)
+    deployment_salt = providers.Selector(
+        settings.provided.backend,
+        sql=providers.Singleton(SqlDeploymentSalt, engine=engine),
+        memory=providers.Callable(lambda store: store.deployment_salt, memory_store),
+    )
+    key_cache = providers.Singleton(
+        StretchedKeyCache,
+        size=settings.provided.key_cache_size,
+        ttl_seconds=settings.provided.key_cache_ttl,
+    )
+    cipher = providers.Singleton(
+        Argon2AeadCipher,
+        kdf=settings.provided.kdf,
+        keys=key_cache,
+        deployment_salt=deployment_salt,
+    )
 
     create_user_wallet = providers.Factory(
         CreateUserWallet, uow=unit_of_work, key_generator=key_generator, cipher=cipher

@@ -24,6 +24,8 @@ class Settings:
     kdf: KdfParams = KdfParams(memory_kib=19 * 1024, iterations=2)
     pool: PoolSettings = PoolSettings()
     ready_timeout: float = 2.0
+    key_cache_size: int = 16
+    key_cache_ttl: float = 600.0
 
     @property
     def backend(self) -> str:
@@ -55,7 +57,14 @@ class Settings:
             acquire_timeout=_float(environ, "WALLET_DB_POOL_TIMEOUT", 5.0),
             connect_timeout=_float(environ, "WALLET_DB_CONNECT_TIMEOUT", 5.0),
         )
-        return cls(database_url=database_url, api_tokens=tokens, kdf=kdf, pool=pool)
+        return cls(
+            database_url=database_url,
+            api_tokens=tokens,
+            kdf=kdf,
+            pool=pool,
+            key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),
+            key_cache_ttl=_float(environ, "WALLET_KEY_CACHE_TTL_SECONDS", 600.0, allow_zero=True),
+        )
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -71,7 +80,9 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) 
     return value
 
 
-def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+def _float(
+    environ: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False
+) -> float:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -79,6 +90,6 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number of seconds") from None
-    if not value > 0:
-        raise SettingsError(f"{name} must be positive")
+    if not (value > 0 or (allow_zero and value == 0)):
+        raise SettingsError(f"{name} must be {'zero or more' if allow_zero else 'positive'}")
     return value

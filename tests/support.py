@@ -122,6 +122,9 @@ class FaultyKeyGenerator:
         self.seeds.append(bytes(keypair.seed.reveal()))
         return keypair
 
+    def public_key_of(self, seed: SecretSeed) -> str:
+        return self._inner.public_key_of(seed)
+
 
 class FaultyCipher:
     def __init__(self, inner: Cipher, faults: Faults) -> None:

@@ -3,10 +3,11 @@
 import asyncio
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from adapters.sql.engine import create_engine
-from adapters.sql.migrate import migrate
+from adapters.sql.migrate import alembic_config, migrate
 from application.create_user_wallet import CreateWalletRequest
 from domain.secrets import EncryptionKey
 from entrypoints.container import open_container
@@ -39,10 +40,13 @@ async def test_concurrent_instances_migrate_once(empty_postgres_url: str) -> Non
     engines = [create_engine(empty_postgres_url) for _ in range(4)]
     await asyncio.gather(*(migrate(engine) for engine in engines))
     async with engines[0].connect() as connection:
-        version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
+        salts = await connection.scalar(text("SELECT count(*) FROM wallet_orchestrator_settings"))
     for engine in engines:
         await engine.dispose()
-    assert version == "0001"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert versions == [(head,)]
+    assert salts == 1
 
 
 @pytest.mark.parametrize(

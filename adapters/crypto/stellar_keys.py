@@ -13,7 +13,5 @@ class StellarKeyGenerator:
         keypair = Keypair.random()
         return KeyPair(public_key=keypair.public_key, seed=SecretSeed(keypair.raw_secret_key()))
 
-
-def public_key_of(seed: SecretSeed) -> str:
-    """The StrKey ('G...') public key of a raw 32-byte seed."""
-    return Keypair.from_raw_ed25519_seed(bytes(seed.reveal())).public_key
+    def public_key_of(self, seed: SecretSeed) -> str:
+        return Keypair.from_raw_ed25519_seed(bytes(seed.reveal())).public_key

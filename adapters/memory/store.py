@@ -1,6 +1,7 @@
 """The committed state of the in-memory database, and the claims that stand in for row locks."""
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 
 from domain.model import User, Wallet
@@ -22,6 +23,11 @@ class InMemoryStore:
     wallets_by_user: dict[str, Wallet] = field(default_factory=dict)
     public_keys: set[str] = field(default_factory=set)
     claims: dict[UniqueKey, asyncio.Event] = field(default_factory=dict)
+    kdf_salt: bytes = field(default_factory=lambda: os.urandom(16))
+
+    async def deployment_salt(self) -> bytes:
+        """The deployment's Argon2id salt, made with the store."""
+        return self.kdf_salt
 
     def is_taken(self, key: UniqueKey) -> bool:
         kind, value = key

@@ -9,6 +9,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+READ_ONLY = "wallet_orchestrator_read_only"
+"""Execution option for connections that only read: on SQLite they take no write lock."""
+
 _DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
@@ -73,9 +76,10 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a deferred read that later writes can fail with
-        # "database is locked" instead of waiting out busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: a deferred read that later writes can fail with
+        # "database is locked" instead of waiting out busy_timeout. Readers (WAL) need no lock.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -90,6 +94,7 @@ class SqlReadinessCheck:
     async def __call__(self) -> bool:
         try:
             async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
+                await connection.execution_options(**{READ_ONLY: True})
                 await connection.execute(text("SELECT 1"))
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False

@@ -29,3 +29,10 @@ wallets = Table(
     Column("createdAt", DateTime(timezone=False), nullable=False),
     Column("updatedAt", DateTime(timezone=False), nullable=False),
 )
+
+deployment_settings = Table(
+    "wallet_orchestrator_settings",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -10,9 +10,9 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from adapters.sql.engine import UNAVAILABLE_ERRORS
 from domain.errors import (
     DomainError,
-    EnvelopeCorrupted,
+    EnvelopeTampered,
     InvalidInput,
-    PublicKeyTaken,
+    SealingFailed,
     UserConflict,
     UserNotFound,
     WalletKeyMismatch,
@@ -49,13 +49,22 @@ def problem(
     return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
 
 
-def domain_error(_: AnyRequest, error: DomainError) -> Response[ProblemBody]:
+def domain_error(request: AnyRequest, error: DomainError) -> Response[ProblemBody]:
     for kind, (status, slug) in _DOMAIN_STATUS.items():
         if isinstance(error, kind):
             return problem(status, slug, str(error))
-    if isinstance(error, EnvelopeCorrupted | PublicKeyTaken):
-        _log.error("integrity failure: %s", type(error).__name__)
-    return internal_error(_, error)
+    if isinstance(error, EnvelopeTampered):
+        _log.error("envelope integrity failure (%s) on %s", error.reason, request.url.path)
+        return problem(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "envelope-tampered",
+            "the stored encrypted key of this wallet is damaged or was altered; nothing was "
+            "returned or changed",
+        )
+    if isinstance(error, SealingFailed):
+        _log.error("new wallet failed its self-check on %s; nothing stored", request.url.path)
+        return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "sealing-failed", str(error))
+    return internal_error(request, error)
 
 
 def validation_error(_: AnyRequest, error: ValidationException) -> Response[ProblemBody]:
