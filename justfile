@@ -27,3 +27,7 @@ fmt:
 # apply pending migrations to DATABASE_URL
 migrate:
     uv run wallet-orchestrator migrate
+
+# benchmarks (bounded; results in bench/results/)
+bench:
+    uv run python bench/cipher_bench.py

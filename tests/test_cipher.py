@@ -228,3 +228,8 @@ def test_generated_keypair_seed_matches_its_public_key() -> None:
     assert generator.public_key_of(keypair.seed) == keypair.public_key
     assert len(keypair.seed) == 32
     assert generator.generate().public_key != keypair.public_key
+
+
+def test_the_specification_shows_a_real_vector() -> None:
+    spec = (Path(__file__).parent.parent / "docs" / "envelope.md").read_text()
+    assert VECTORS[0]["envelope"] in spec

@@ -58,6 +58,10 @@ async def test_http_flows_leak_nothing(
                 ("POST", "/wallets/create-user-wallet", {"userId": ["x"], "encryptionKey": KEY}),
                 ("GET", "/wallets/user/ada", None),
                 ("GET", "/users/ada", None),
+                ("POST", "/users", {"email": "ada@example.com", "id": "other"}),
+                ("GET", "/health", None),
+                ("GET", "/ready", None),
+                ("GET", "/schema/openapi.json", None),
             ]
             for method, path, body in requests:
                 response = await client.request(method, path, json=body, headers=AUTH)
