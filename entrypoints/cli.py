@@ -124,11 +124,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.backend == "memory" and args.workers > 1:
         raise UsageError("the in-memory database cannot be shared by several workers")
-    if not settings.api_tokens:
+    if not settings.has_api_tokens:
         token = secrets.token_urlsafe(32)
         os.environ["WALLET_API_TOKENS"] = token
         print(
-            "wallet-orchestrator: WALLET_API_TOKENS is not set; this run accepts only this token:\n"
+            "wallet-orchestrator: no API token is configured (WALLET_API_TOKENS); this run "
+            "accepts only this token:\n"
             f"  export TOKEN={token}",
             file=sys.stderr,
             flush=True,

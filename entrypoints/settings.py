@@ -1,6 +1,7 @@
 """Configuration, read from the environment once, in one place."""
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -9,6 +10,7 @@ from adapters.sql.engine import PoolSettings, async_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
 MEMORY_DATABASE_URL = "memory://"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class SettingsError(ValueError):
@@ -21,11 +23,17 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     api_tokens: tuple[str, ...] = field(default=(), repr=False)
+    api_token_hashes: tuple[str, ...] = ()
     kdf: KdfParams = KdfParams(memory_kib=19 * 1024, iterations=2)
     pool: PoolSettings = PoolSettings()
     ready_timeout: float = 2.0
     key_cache_size: int = 16
     key_cache_ttl: float = 600.0
+
+    @property
+    def has_api_tokens(self) -> bool:
+        """Whether any token (plain or as a SHA-256 hash) is configured."""
+        return bool(self.api_tokens or self.api_token_hashes)
 
     @property
     def backend(self) -> str:
@@ -42,9 +50,12 @@ class Settings:
                 raise SettingsError(
                     "DATABASE_URL is not a postgresql:// or sqlite:// URL"
                 ) from None
-        tokens = tuple(
-            t.strip() for t in environ.get("WALLET_API_TOKENS", "").split(",") if t.strip()
-        )
+        tokens = _list(environ, "WALLET_API_TOKENS")
+        token_hashes = tuple(value.lower() for value in _list(environ, "WALLET_API_TOKEN_HASHES"))
+        if not all(_SHA256_HEX.fullmatch(value) for value in token_hashes):
+            raise SettingsError(
+                "WALLET_API_TOKEN_HASHES must be comma-separated SHA-256 hex digests"
+            )
         try:
             kdf = KdfParams(
                 memory_kib=_int(environ, "WALLET_KDF_MEMORY_KIB", 19 * 1024),
@@ -60,11 +71,16 @@ class Settings:
         return cls(
             database_url=database_url,
             api_tokens=tokens,
+            api_token_hashes=token_hashes,
             kdf=kdf,
             pool=pool,
             key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),
             key_cache_ttl=_float(environ, "WALLET_KEY_CACHE_TTL_SECONDS", 600.0, allow_zero=True),
         )
+
+
+def _list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in environ.get(name, "").split(",") if item.strip())
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:

@@ -24,8 +24,12 @@ def create_app(container: Container | None = None) -> Litestar:
     """
     container = container or build_container()
     settings = container.settings()
-    if not settings.api_tokens:
-        raise SettingsError("WALLET_API_TOKENS is not set: the API would accept no request")
+    if not settings.has_api_tokens:
+        raise SettingsError(
+            "neither WALLET_API_TOKENS nor WALLET_API_TOKEN_HASHES is set: "
+            "the API would accept no request"
+        )
+    tokens = ApiTokens(settings.api_tokens, settings.api_token_hashes)
 
     async def dispose_engine() -> None:
         if settings.backend == "sql":
@@ -40,7 +44,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "get_user": _provide(container.get_user),
             "readiness_check": _provide(container.readiness_check),
         },
-        middleware=[DefineMiddleware(BearerTokenMiddleware, tokens=ApiTokens(settings.api_tokens))],
+        middleware=[DefineMiddleware(BearerTokenMiddleware, tokens=tokens)],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=_openapi(),
         request_max_body_size=MAX_BODY_BYTES,

@@ -20,10 +20,12 @@ PUBLIC_PATHS = ["^/schema(/|$)"]
 class ApiTokens:
     """The accepted tokens, kept only as SHA-256 digests and compared in constant time."""
 
-    def __init__(self, tokens: tuple[str, ...]) -> None:
-        if not tokens:
+    def __init__(self, tokens: tuple[str, ...], token_hashes: tuple[str, ...] = ()) -> None:
+        digests = [_digest(token) for token in tokens]
+        digests += [bytes.fromhex(token_hash) for token_hash in token_hashes]
+        if not digests:
             raise ValueError("at least one API token is required")
-        self._digests = tuple(_digest(token) for token in tokens)
+        self._digests = tuple(digests)
 
     def token_id(self, presented: str) -> str | None:
         """A non-secret id of the matching token (its digest's first 12 hex digits), or None."""
