@@ -19,7 +19,7 @@ PUBLIC_PREFIX = "/schema"
 
 def _protected_routes() -> list[tuple[str, str]]:
     app = create_app(build_container(settings_for("memory://")))
-    found = []
+    found: list[tuple[str, str]] = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
