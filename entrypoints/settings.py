@@ -11,6 +11,7 @@ from adapters.sql.engine import PoolSettings, async_url
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
 MEMORY_DATABASE_URL = "memory://"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_RATE_LIMIT = re.compile(r"([1-9][0-9]{0,8})/(second|minute|hour|day)")
 
 
 class SettingsError(ValueError):
@@ -29,6 +30,7 @@ class Settings:
     ready_timeout: float = 2.0
     key_cache_size: int = 16
     key_cache_ttl: float = 600.0
+    rate_limit: tuple[int, str] | None = None
 
     @property
     def has_api_tokens(self) -> bool:
@@ -72,11 +74,22 @@ class Settings:
             database_url=database_url,
             api_tokens=tokens,
             api_token_hashes=token_hashes,
+            rate_limit=_rate_limit(environ.get("WALLET_RATE_LIMIT", "")),
             kdf=kdf,
             pool=pool,
             key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),
             key_cache_ttl=_float(environ, "WALLET_KEY_CACHE_TTL_SECONDS", 600.0, allow_zero=True),
         )
+
+
+def _rate_limit(raw: str) -> tuple[int, str] | None:
+    """'100/second', '600/minute', '10000/hour' or '' (no limit)."""
+    if not raw.strip():
+        return None
+    match = _RATE_LIMIT.fullmatch(raw.strip())
+    if match is None:
+        raise SettingsError("WALLET_RATE_LIMIT must look like 100/second, 600/minute or 5000/hour")
+    return int(match[1]), match[2]
 
 
 def _list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:

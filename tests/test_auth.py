@@ -80,3 +80,32 @@ def test_token_hash_configuration_is_validated() -> None:
 def test_the_app_refuses_to_start_without_any_token() -> None:
     with pytest.raises(SettingsError):
         create_app(build_container(replace(settings_for("memory://"), api_tokens=())))
+
+
+async def test_rate_limit_per_token_answers_429_with_retry_after() -> None:
+    settings = replace(
+        settings_for("memory://"),
+        api_tokens=(TOKEN, "second-token-0123456789"),
+        rate_limit=(3, "minute"),
+    )
+    app = create_app(build_container(settings))
+    other = {"Authorization": "Bearer second-token-0123456789"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+        base_url="http://wallets.test",
+    ) as client:
+        statuses = [(await client.get("/users/ada", headers=AUTH)).status_code for _ in range(4)]
+        limited = await client.get("/users/ada", headers=AUTH)
+        assert (await client.get("/users/ada", headers=other)).status_code == 404
+        assert (await client.get("/health")).status_code == 200
+    assert statuses == [404, 404, 404, 429]
+    assert limited.status_code == 429
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_rate_limit_is_off_by_default_and_validated() -> None:
+    assert Settings.from_env({}).rate_limit is None
+    assert Settings.from_env({"WALLET_RATE_LIMIT": "100/second"}).rate_limit == (100, "second")
+    with pytest.raises(SettingsError, match="WALLET_RATE_LIMIT"):
+        Settings.from_env({"WALLET_RATE_LIMIT": "fast"})

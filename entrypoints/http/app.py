@@ -13,7 +13,8 @@ from entrypoints.container import Container, build_container
 from entrypoints.http import health, routes
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
 from entrypoints.http.problems import exception_handlers
-from entrypoints.settings import SettingsError
+from entrypoints.http.rate_limit import rate_limit_middleware
+from entrypoints.settings import Settings, SettingsError
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -44,13 +45,21 @@ def create_app(container: Container | None = None) -> Litestar:
             "get_user": _provide(container.get_user),
             "readiness_check": _provide(container.readiness_check),
         },
-        middleware=[DefineMiddleware(BearerTokenMiddleware, tokens=tokens)],
+        middleware=_middleware(settings, tokens),
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=_openapi(),
         request_max_body_size=MAX_BODY_BYTES,
         on_shutdown=[dispose_engine],
         logging_config=None,
     )
+
+
+def _middleware(settings: Settings, tokens: ApiTokens) -> list[DefineMiddleware]:
+    """Authentication first (outermost), then the per-token rate limit if one is set."""
+    middleware = [DefineMiddleware(BearerTokenMiddleware, tokens=tokens)]
+    if settings.rate_limit is not None:
+        middleware.append(rate_limit_middleware(settings.rate_limit))
+    return middleware
 
 
 def _provide(provider: Callable[[], object]) -> Provide:

@@ -98,7 +98,10 @@ def http_error(_: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
         if status == HTTPStatus.BAD_REQUEST
         else status.phrase.lower().replace(" ", "-")
     )
-    return problem(status, slug, detail, headers=error.headers)
+    headers = dict(error.headers or {})
+    if status == HTTPStatus.TOO_MANY_REQUESTS and "RateLimit-Reset" in headers:
+        headers.setdefault("Retry-After", str(max(1, int(headers["RateLimit-Reset"]))))
+    return problem(status, slug, detail, headers=headers)
 
 
 def unavailable(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
