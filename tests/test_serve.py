@@ -5,26 +5,17 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import ROOT, ServerProcess
+
 README = (ROOT / "README.md").read_text()
-START_TIMEOUT_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def _code_block(after_heading: str, language: str) -> str:
@@ -41,55 +32,19 @@ def _commands(block: str) -> list[str]:
     ]
 
 
-class Server:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, stderr: Path) -> None:
-        self.process = process
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.stderr = stderr
-
-    def printed_token(self) -> str:
-        match = re.search(r"export TOKEN=(\S+)", self.stderr.read_text())
-        assert match is not None, self.stderr.read_text()
-        return match.group(1)
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """`wallet-orchestrator serve` on a free port, SQLite in tmp_path, no token configured."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "WALLET_API_TOKENS"}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path}/wallets.db"
-    stderr = tmp_path / "stderr.txt"
-    with stderr.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=sink,
-        )
-    running = Server(process, port, stderr)
+    running = ServerProcess(env, tmp_path / "server.log").start()
     try:
-        _wait_until_up(running)
         yield running
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        running.stop()
 
 
-def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, server.stderr.read_text()
-        try:
-            if httpx.get(f"{server.base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"server did not start: {server.stderr.read_text()}")
-
-
-def test_readme_curl_examples_work_as_written(server: Server) -> None:
+def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
     token = server.printed_token()
     commands = [
         c for c in _commands(_code_block("## Use it over HTTP", "sh")) if c.startswith("curl")
@@ -111,7 +66,7 @@ def test_readme_curl_examples_work_as_written(server: Server) -> None:
         json.loads(body)
 
 
-def test_served_api_rejects_missing_and_foreign_tokens(server: Server) -> None:
+def test_served_api_rejects_missing_and_foreign_tokens(server: ServerProcess) -> None:
     token = server.printed_token()
     assert len(token) >= 32
     assert httpx.get(f"{server.base_url}/users/ada").status_code == 401
@@ -119,7 +74,7 @@ def test_served_api_rejects_missing_and_foreign_tokens(server: Server) -> None:
     assert httpx.get(f"{server.base_url}/users/ada", headers=wrong).status_code == 401
     right = {"Authorization": f"Bearer {token}"}
     assert httpx.get(f"{server.base_url}/users/ada", headers=right).status_code == 404
-    assert server.stderr.read_text().count(token) == 1
+    assert server.log.read_text().count(token) == 1
 
 
 def test_readme_python_snippet_runs() -> None:
