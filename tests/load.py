@@ -1,0 +1,133 @@
+"""A bounded load generator over real HTTP, and the invariants every run must leave behind."""
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Self
+
+import httpx
+from sqlalchemy import func, select
+
+from adapters.sql.tables import users, wallets
+from domain.model import WalletBinding
+from domain.secrets import EncryptionKey
+from entrypoints.container import open_container
+from tests.support import AUTH, settings_for
+
+Outcome = tuple[int, dict[str, object] | None]
+
+
+@dataclass
+class LoadReport:
+    """What a run sent and saw."""
+
+    sent: int = 0
+    peak_in_flight: int = 0
+    statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    transport_errors: int = 0
+    transport_error_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    slowest_seconds: float = 0.0
+    by_user: dict[str, list[Outcome]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def server_errors(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status >= 500)
+
+
+class LoadClient:
+    """Sends requests with at most `connections` on the wire at once (the rest wait their turn
+    outside the HTTP client, so queueing never counts against a request's timeout)."""
+
+    def __init__(self, base_url: str, connections: int, timeout: float = 30.0) -> None:
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        self._client = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout)
+        self._slots = asyncio.Semaphore(connections)
+        self._in_flight = 0
+        self.report = LoadReport()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._client.aclose()
+
+    async def post(self, path: str, body: dict[str, str]) -> Outcome:
+        async with self._slots:
+            return await self._send(path, body)
+
+    async def _send(self, path: str, body: dict[str, str]) -> Outcome:
+        self._in_flight += 1
+        self.report.sent += 1
+        self.report.peak_in_flight = max(self.report.peak_in_flight, self._in_flight)
+        started = time.monotonic()
+        try:
+            response = await self._client.post(path, json=body, headers=AUTH)
+        except httpx.TransportError as error:
+            self.report.transport_errors += 1
+            self.report.transport_error_kinds[type(error).__name__] += 1
+            return (0, None)
+        finally:
+            self._in_flight -= 1
+            self.report.slowest_seconds = max(
+                self.report.slowest_seconds, time.monotonic() - started
+            )
+        self.report.statuses[response.status_code] += 1
+        return response.status_code, response.json()
+
+    async def register(self, user_ids: list[str]) -> None:
+        bodies = ({"email": f"{user_id}@example.com", "id": user_id} for user_id in user_ids)
+        outcomes = await asyncio.gather(*(self.post("/users", body) for body in bodies))
+        failed = [outcome for outcome in outcomes if outcome[0] not in {200, 201}]
+        assert not failed, (len(failed), dict(self.report.statuses), dict(self.report.transport_error_kinds))
+
+    async def create_storm(self, user_ids: list[str], copies: int, key: str) -> None:
+        """Each user's wallet requested `copies` times at once, all users interleaved."""
+        requests = [user_id for user_id in user_ids for _ in range(copies)]
+        random.shuffle(requests)
+
+        async def create(user_id: str) -> None:
+            body = {"userId": user_id, "encryptionKey": key}
+            outcome = await self.post("/wallets/create-user-wallet", body)
+            self.report.by_user[user_id].append(outcome)
+
+        await asyncio.gather(*(create(user_id) for user_id in requests))
+
+
+def assert_one_wallet_per_user(report: LoadReport) -> None:
+    """Every user's successful responses name one wallet, and exactly one of them created it."""
+    for user_id, outcomes in report.by_user.items():
+        bodies = [body for status, body in outcomes if status in {200, 201} and body]
+        assert len({(b["walletId"], b["publicKey"]) for b in bodies}) <= 1, user_id
+        assert sum(status == 201 for status, _ in outcomes) <= 1, user_id
+
+
+async def check_stored_invariants(database_url: str, key: str) -> int:
+    """No user with two wallets, no wallet without its user, and every wallet opens with the key
+    to a seed whose public key is the row's. Returns the number of wallets."""
+    async with open_container(settings_for(database_url), apply_migrations=False) as container:
+        engine = container.engine()
+        async with engine.connect() as connection:
+            doubled = await connection.scalar(
+                select(func.count()).select_from(
+                    select(wallets.c.userId)
+                    .group_by(wallets.c.userId)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            )
+            orphans = await connection.scalar(
+                select(func.count())
+                .select_from(wallets.outerjoin(users, users.c.id == wallets.c.userId))
+                .where(users.c.id.is_(None))
+            )
+            rows = (await connection.execute(select(wallets))).all()
+        assert (doubled, orphans) == (0, 0)
+        cipher, keys = container.cipher(), container.key_generator()
+        with EncryptionKey.from_text(key) as encryption_key:
+            for row in rows:
+                binding = WalletBinding(row.userId, row.publicKey)
+                with await cipher.decrypt(row.encryptedKey, encryption_key, binding) as seed:
+                    assert keys.public_key_of(seed) == row.publicKey
+        return len(rows)

@@ -1,0 +1,50 @@
+"""Many processes, one truth: the real server with several workers under concurrent load."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import fresh_postgres_database
+from tests.load import LoadClient, assert_one_wallet_per_user, check_stored_invariants
+from tests.servers import ServerProcess
+from tests.support import KEY, TOKEN
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def load_database() -> Iterator[str]:
+    with fresh_postgres_database("load") as url:
+        yield url
+
+
+def _server_env(database_url: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "WALLET_API_TOKENS": TOKEN, **extra}
+
+
+async def test_four_workers_thousand_users_five_times_each(
+    load_database: str, tmp_path: Path
+) -> None:
+    server = ServerProcess(_server_env(load_database), tmp_path / "server.log", workers=4).start()
+    try:
+        user_ids = [f"load-user-{n:04d}" for n in range(1000)]
+        async with LoadClient(server.base_url, connections=200) as client:
+            await client.register(user_ids)
+            await client.create_storm(user_ids, copies=5, key=KEY)
+        report = client.report
+    finally:
+        server.stop()
+    print(  # noqa: T201 - the figures go into the closing note
+        f"\nload: sent={report.sent} peak_in_flight={report.peak_in_flight} "
+        f"statuses={dict(report.statuses)} slowest={report.slowest_seconds:.2f}s"
+    )
+    assert report.server_errors == 0
+    assert report.transport_errors == 0
+    assert report.peak_in_flight >= 200
+    assert_one_wallet_per_user(report)
+    for user_id in user_ids:
+        statuses = sorted(status for status, _ in report.by_user[user_id])
+        assert statuses == [200, 200, 200, 200, 201], user_id
+    assert await check_stored_invariants(load_database, KEY) == 1000
