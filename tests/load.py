@@ -80,7 +80,11 @@ class LoadClient:
         bodies = ({"email": f"{user_id}@example.com", "id": user_id} for user_id in user_ids)
         outcomes = await asyncio.gather(*(self.post("/users", body) for body in bodies))
         failed = [outcome for outcome in outcomes if outcome[0] not in {200, 201}]
-        assert not failed, (len(failed), dict(self.report.statuses), dict(self.report.transport_error_kinds))
+        assert not failed, (
+            len(failed),
+            dict(self.report.statuses),
+            dict(self.report.transport_error_kinds),
+        )
 
     async def create_storm(self, user_ids: list[str], copies: int, key: str) -> None:
         """Each user's wallet requested `copies` times at once, all users interleaved."""
