@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import copy
 import getpass
 import os
 import secrets
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 
-from adapters.sql.engine import UNAVAILABLE_ERRORS
+from adapters.sql.engine import database_unavailable
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
 from domain.errors import DomainError
@@ -40,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as error:
         _fail(str(error))
         return EXIT_DOMAIN_ERROR
-    except UNAVAILABLE_ERRORS as error:
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
         _fail(f"the database is unavailable ({type(error).__name__})")
         return EXIT_DOMAIN_ERROR
 
@@ -143,8 +146,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        log_config=_log_config(),
     )
     return EXIT_OK
+
+
+def _log_config() -> dict[str, object]:
+    """Uvicorn's logging, plus our own logger on the same stderr handler."""
+    from uvicorn.config import LOGGING_CONFIG  # noqa: PLC0415
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["wallet_orchestrator"] = {"handlers": ["default"], "level": "INFO"}
+    return config
 
 
 async def _migrate_only(settings: Settings) -> None:

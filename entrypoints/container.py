@@ -32,7 +32,7 @@ class Container(containers.DeclarativeContainer):
 
     unit_of_work = providers.Selector(
         settings.provided.backend,
-        sql=providers.Factory(SqlUnitOfWork, engine=engine),
+        sql=providers.Factory(SqlUnitOfWork, engine=engine, timeout=settings.provided.db_timeout),
         memory=providers.Factory(InMemoryUnitOfWork, store=memory_store),
     )
     readiness_check = providers.Selector(

@@ -28,6 +28,7 @@ class Settings:
     kdf: KdfParams = KdfParams(memory_kib=19 * 1024, iterations=2)
     pool: PoolSettings = PoolSettings()
     ready_timeout: float = 2.0
+    db_timeout: float = 5.0
     key_cache_size: int = 16
     key_cache_ttl: float = 600.0
     rate_limit: tuple[int, str] | None = None
@@ -77,6 +78,7 @@ class Settings:
             rate_limit=_rate_limit(environ.get("WALLET_RATE_LIMIT", "")),
             kdf=kdf,
             pool=pool,
+            db_timeout=_float(environ, "WALLET_DB_TIMEOUT", 5.0),
             key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),
             key_cache_ttl=_float(environ, "WALLET_KEY_CACHE_TTL_SECONDS", 600.0, allow_zero=True),
         )

@@ -28,8 +28,27 @@ class LoadReport:
     statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     transport_errors: int = 0
     transport_error_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    slowest_seconds: float = 0.0
+    unavailable_without_retry_after: int = 0
+    non_problem_errors: int = 0
+    latencies: list[float] = field(default_factory=list)
     by_user: dict[str, list[Outcome]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def slowest_seconds(self) -> float:
+        return max(self.latencies, default=0.0)
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"sent={self.sent} peak_in_flight={self.peak_in_flight} "
+            f"statuses={dict(sorted(self.statuses.items()))} "
+            f"transport_errors={dict(self.transport_error_kinds)} "
+            f"p50={self.percentile(0.5):.3f}s p99={self.percentile(0.99):.3f}s "
+            f"max={self.slowest_seconds:.3f}s"
+        )
 
     @property
     def server_errors(self) -> int:
@@ -43,6 +62,7 @@ class LoadClient:
     def __init__(self, base_url: str, connections: int, timeout: float = 30.0) -> None:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._client = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout)
+        self._connections = connections
         self._slots = asyncio.Semaphore(connections)
         self._in_flight = 0
         self.report = LoadReport()
@@ -70,11 +90,20 @@ class LoadClient:
             return (0, None)
         finally:
             self._in_flight -= 1
-            self.report.slowest_seconds = max(
-                self.report.slowest_seconds, time.monotonic() - started
-            )
+            self.report.latencies.append(time.monotonic() - started)
         self.report.statuses[response.status_code] += 1
+        if response.status_code >= 400:
+            if response.headers.get("content-type") != "application/problem+json":
+                self.report.non_problem_errors += 1
+            if response.status_code == 503 and not response.headers.get("retry-after"):
+                self.report.unavailable_without_retry_after += 1
         return response.status_code, response.json()
+
+    async def create(self, user_id: str, key: str) -> Outcome:
+        body = {"userId": user_id, "encryptionKey": key}
+        outcome = await self.post("/wallets/create-user-wallet", body)
+        self.report.by_user[user_id].append(outcome)
+        return outcome
 
     async def register(self, user_ids: list[str]) -> None:
         bodies = ({"email": f"{user_id}@example.com", "id": user_id} for user_id in user_ids)
@@ -91,20 +120,36 @@ class LoadClient:
         requests = [user_id for user_id in user_ids for _ in range(copies)]
         random.shuffle(requests)
 
-        async def create(user_id: str) -> None:
-            body = {"userId": user_id, "encryptionKey": key}
-            outcome = await self.post("/wallets/create-user-wallet", body)
-            self.report.by_user[user_id].append(outcome)
+        await asyncio.gather(*(self.create(user_id, key) for user_id in requests))
 
-        await asyncio.gather(*(create(user_id) for user_id in requests))
+    async def create_for(
+        self, seconds: float, user_ids: list[str], key: str, *, max_requests: int
+    ) -> None:
+        """Creation requests for random users (replays included) from as many concurrent senders
+        as there are connections, until `seconds` have passed or `max_requests` were sent."""
+        deadline = time.monotonic() + seconds
+
+        async def sender() -> None:
+            while time.monotonic() < deadline and self.report.sent < max_requests:
+                await self.create(random.choice(user_ids), key)
+
+        await asyncio.gather(*(sender() for _ in range(self._connections)))
 
 
-def assert_one_wallet_per_user(report: LoadReport) -> None:
-    """Every user's successful responses name one wallet, and exactly one of them created it."""
-    for user_id, outcomes in report.by_user.items():
+def assert_one_wallet_per_user(*reports: LoadReport) -> None:
+    """Across the runs, every user's successful responses name one wallet, and at most one of
+    them created it."""
+    for user_id in {user_id for report in reports for user_id in report.by_user}:
+        outcomes = [outcome for report in reports for outcome in report.by_user.get(user_id, [])]
         bodies = [body for status, body in outcomes if status in {200, 201} and body]
         assert len({(b["walletId"], b["publicKey"]) for b in bodies}) <= 1, user_id
         assert sum(status == 201 for status, _ in outcomes) <= 1, user_id
+
+
+def assert_problems_well_formed(report: LoadReport) -> None:
+    """Every error was problem+json, and every 503 said when to retry."""
+    assert report.non_problem_errors == 0
+    assert report.unavailable_without_retry_after == 0
 
 
 async def check_stored_invariants(database_url: str, key: str) -> int:

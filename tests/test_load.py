@@ -36,10 +36,7 @@ async def test_four_workers_thousand_users_five_times_each(
         report = client.report
     finally:
         server.stop()
-    print(  # noqa: T201 - the figures go into the closing note
-        f"\nload: sent={report.sent} peak_in_flight={report.peak_in_flight} "
-        f"statuses={dict(report.statuses)} slowest={report.slowest_seconds:.2f}s"
-    )
+    print(f"\nload: {report.summary()}")  # noqa: T201 - figures for the closing note
     assert report.server_errors == 0
     assert report.transport_errors == 0
     assert report.peak_in_flight >= 200

@@ -43,15 +43,38 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool.size,
         max_overflow=0,
         pool_timeout=pool.acquire_timeout,
-        pool_pre_ping=True,
+        # No pre-ping: it costs three round trips per checkout, and SQLAlchemy's asyncpg ping
+        # rolls back in a `finally` after a cancelled probe, which hangs on a dead network past
+        # any deadline. The checkout listener below drops connections the server has closed,
+        # for free; one that dies silently fails its request (503) within the deadline.
+        pool_pre_ping=False,
         connect_args={"timeout": pool.connect_timeout},
         hide_parameters=True,
     )
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A socket the server (or the network) has closed is known to the driver already.
+        # Raising DisconnectionError makes the pool discard it and hand out another.
+        driver_connection = record.driver_connection
+        if driver_connection is not None and driver_connection.is_closed():
+            raise sqlalchemy.exc.DisconnectionError
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _error: BaseException | None) -> None:
+        # SQLAlchemy then closes an invalidated connection politely, waiting up to 2 s for the
+        # server; when the network is gone that wait would outlast the request's deadline.
+        # Abort the socket first, so that close finds nothing left to wait for.
+        driver_connection = record.driver_connection
+        if driver_connection is not None and not driver_connection.is_closed():
+            driver_connection.terminate()
+
+    return engine
 
 
 def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
@@ -109,3 +132,12 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     TimeoutError,
 )
 """Errors that mean "the database cannot be reached right now", not "the request is wrong"."""
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether the error says the database could not be reached or dropped the connection (the
+    request may be retried) rather than that the statement itself was wrong.
+    """
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, UNAVAILABLE_ERRORS)

@@ -1,38 +1,51 @@
-"""UnitOfWork on a SQLAlchemy async engine: one connection, one transaction."""
+"""UnitOfWork on a SQLAlchemy async engine: one connection, one transaction, one deadline."""
 
+import asyncio
+import contextlib
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.repositories import SqlUserRepository, SqlWalletRepository
+
+_CONNECTION_SUSPECT = (TimeoutError, asyncio.CancelledError, DBAPIError, OSError)
+"""Leaving by one of these, the connection may be mid-operation or dead: drop it, don't reuse it."""
 
 
 class SqlUnitOfWork:
     """Takes a pooled connection and begins a transaction on enter; commit() commits it; leaving
     without commit, or by an exception, rolls it back. The connection goes back to the pool on
-    exit either way.
+    exit either way, unless the exit was a timeout or a database error: then it is closed (the
+    server rolls back) so that a connection in an unknown state is never reused.
+
+    Everything between enter and exit (waiting for a connection included) must finish within
+    `timeout` seconds, else the operation in progress is cancelled and TimeoutError is raised:
+    a database that stops answering fails a request, it does not hang it.
     """
 
     users: SqlUserRepository
     wallets: SqlWalletRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, timeout: float | None = None) -> None:
         self._engine = engine
+        self._timeout = timeout
+        self._deadline: asyncio.Timeout | None = None
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        if self._connection is not None:
+        if self._deadline is not None:
             raise RuntimeError("this unit of work is already open")
-        connection = await self._engine.connect()
+        self._deadline = asyncio.timeout(self._timeout)
+        await self._deadline.__aenter__()
         try:
-            await connection.begin()
-        except BaseException:
-            await connection.close()
+            self._connection = await self._connect()
+        except BaseException as error:
+            await self._leave_deadline(type(error), error, error.__traceback__)
             raise
-        self._connection = connection
-        self.users = SqlUserRepository(connection)
-        self.wallets = SqlWalletRepository(connection)
+        self.users = SqlUserRepository(self._connection)
+        self.wallets = SqlWalletRepository(self._connection)
         return self
 
     async def __aexit__(
@@ -42,15 +55,58 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
         try:
-            if connection.in_transaction():
-                await connection.rollback()
-        finally:
-            await connection.close()
+            if connection is not None:
+                await _release(connection, suspect=isinstance(exc, _CONNECTION_SUSPECT))
+        except BaseException as error:
+            await self._leave_deadline(type(error), error, error.__traceback__)
+            raise
+        await self._leave_deadline(exc_type, exc, traceback)
 
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit outside an open unit of work")
         await self._connection.commit()
+
+    async def _connect(self) -> AsyncConnection:
+        connection = await self._engine.connect()
+        try:
+            await connection.begin()
+        except BaseException:
+            await _release(connection, suspect=True)
+            raise
+        return connection
+
+    async def _leave_deadline(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        deadline, self._deadline = self._deadline, None
+        if deadline is not None:
+            await deadline.__aexit__(exc_type, exc, traceback)
+
+
+async def _release(connection: AsyncConnection, *, suspect: bool) -> None:
+    """Back to the pool after a rollback; or, if it may be broken or the rollback fails,
+    discarded.
+    """
+    if not suspect:
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+            await connection.close()
+        except BaseException:
+            await _discard(connection)
+            raise
+        return
+    await _discard(connection)
+
+
+async def _discard(connection: AsyncConnection) -> None:
+    """Invalidate (the engine makes that close the socket at once), then return the husk."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate()
+    with contextlib.suppress(Exception):
+        await connection.close()

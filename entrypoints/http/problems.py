@@ -4,10 +4,11 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
-from adapters.sql.engine import UNAVAILABLE_ERRORS
+from adapters.sql.engine import UNAVAILABLE_ERRORS, database_unavailable
 from domain.errors import (
     DomainError,
     EnvelopeTampered,
@@ -114,6 +115,12 @@ def unavailable(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
     )
 
 
+def database_error(request: AnyRequest, error: sqlalchemy.exc.DBAPIError) -> Response[ProblemBody]:
+    if database_unavailable(error):
+        return unavailable(request, error)
+    return internal_error(request, error)
+
+
 def internal_error(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
     # Type only: third-party messages may quote values; our own errors never hold secrets anyway.
     _log.error("unhandled error: %s", type(error).__name__)
@@ -130,6 +137,7 @@ def exception_handlers() -> dict[type[Exception] | int, object]:
         ValidationException: validation_error,
         NotAuthorizedException: not_authorized,
         HTTPException: http_error,
+        sqlalchemy.exc.DBAPIError: database_error,
         Exception: internal_error,
     }
     for kind in UNAVAILABLE_ERRORS:
