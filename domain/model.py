@@ -19,11 +19,15 @@ def utc_now() -> datetime:
 
 
 def check_id(field: str, value: str) -> str:
-    """Reject empty or over-long ids and ids a database cannot store (NUL, lone surrogates)."""
+    """Reject empty or over-long ids, ids a database cannot store (NUL, lone surrogates), and ids
+    that cannot be one URL path segment ('/' inside, or '.' and '..', which URLs normalise away).
+    """
     if not value:
         raise InvalidInput(field, "must not be empty")
     if len(value) > MAX_ID_CHARS:
         raise InvalidInput(field, f"must be at most {MAX_ID_CHARS} characters long")
+    if "/" in value or value in {".", ".."}:
+        raise InvalidInput(field, "must not contain '/' or be '.' or '..' (ids go in URL paths)")
     _check_storable(field, value)
     return value
 

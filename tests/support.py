@@ -51,19 +51,20 @@ class Faults:
     )
 
     def __init__(self) -> None:
-        self.armed: set[str] = set()
+        self.armed: dict[str, Exception | None] = {}
         self.fired: list[str] = []
 
-    def arm(self, step: str) -> None:
+    def arm(self, step: str, error: Exception | None = None) -> None:
+        """Fail `step` the next time it is reached, with `error` (default: InjectedFault)."""
         if step not in self.STEPS:
             raise ValueError(step)
-        self.armed.add(step)
+        self.armed[step] = error
 
     def reached(self, step: str) -> None:
         if step in self.armed:
-            self.armed.discard(step)
+            error = self.armed.pop(step)
             self.fired.append(step)
-            raise InjectedFault(step)
+            raise error or InjectedFault(step)
 
 
 class _FaultyRepository:
