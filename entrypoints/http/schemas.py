@@ -11,10 +11,32 @@ from application.results import UserResult, WalletResult
 from domain.model import MAX_EMAIL_CHARS, MAX_ID_CHARS
 from domain.secrets import EncryptionKey
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_CHARS)]
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=MAX_EMAIL_CHARS, pattern="@")]
+_TEXT = "No NUL characters or lone surrogates."
+Id = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description=f"One URL path segment: no '/', not '.' or '..'. {_TEXT}",
+    ),
+]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=MAX_EMAIL_CHARS,
+        # The '@' rule of domain.model.check_email: text on both sides of the last '@'.
+        pattern=r"[\s\S]@[^@]+$",
+        description=f"Text on both sides of its last '@'. {_TEXT}",
+    ),
+]
 Key = Annotated[
-    str, msgspec.Meta(min_length=EncryptionKey.MIN_CHARS, max_length=EncryptionKey.MAX_CHARS)
+    str,
+    msgspec.Meta(
+        min_length=EncryptionKey.MIN_CHARS,
+        max_length=EncryptionKey.MAX_CHARS,
+        description="Never stored or echoed. No lone surrogates.",
+    ),
 ]
 
 
