@@ -12,6 +12,10 @@ run *args:
 test *args:
     uv run pytest {{ args }}
 
+# minutes of load with database outages and crashes (SOAK_MINUTES, default 3; not in CI)
+soak:
+    uv run pytest tests/test_soak.py -m soak -s -q
+
 # ruff (lint and format check), mypy --strict, import-linter
 lint:
     uv run ruff check .

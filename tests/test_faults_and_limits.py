@@ -118,3 +118,23 @@ async def test_a_database_slower_than_the_deadline_answers_503(sql_url: str) -> 
             response = await _create(client, user_id)
         _problem(response, 503)
         await _assert_nothing_left_then_retry_creates(container, client, user_id)
+
+
+async def test_a_huge_body_is_413_without_being_read_whole(client: httpx.AsyncClient) -> None:
+    chunk = b" " * 65536
+    pulled = 0
+
+    async def ten_megabytes() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for _ in range(160):
+            pulled += len(chunk)
+            yield chunk
+
+    for declared in (True, False):  # with Content-Length, and chunked without one
+        pulled = 0
+        headers = {**AUTH, "Content-Type": "application/json"}
+        if declared:
+            headers["Content-Length"] = str(160 * len(chunk))
+        response = await client.post("/users", content=ten_megabytes(), headers=headers)
+        _problem(response, 413)
+        assert pulled <= 4 * len(chunk), (declared, pulled)

@@ -104,6 +104,11 @@ async def test_non_json_body_is_400(client: Client, content: bytes) -> None:
     _assert_problem(response, 400)
 
 
+async def test_missing_body_is_400_that_says_so(client: Client) -> None:
+    response = await client.post("/users", headers=AUTH)
+    assert _assert_problem(response, 400)["detail"] == "a JSON object body is required"
+
+
 async def test_unknown_fields_are_ignored_and_limits_are_inclusive(client: Client) -> None:
     await _user(client, "u" * 128)
     payload = {"userId": "u" * 128, "encryptionKey": "k" * 1024, "extra": {"nested": True}}

@@ -82,6 +82,8 @@ def _field_message(item: dict[str, object]) -> str:
     """'field: message', from Litestar's error item. Values are never quoted back."""
     message = str(item.get("message", "invalid value"))
     key = item.get("key")
+    if key == "data":  # Litestar's name for the whole body: it is missing or empty
+        return "a JSON object body is required"
     return f"{key}: {message}" if isinstance(key, str) and key else message
 
 
