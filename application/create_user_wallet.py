@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from domain.errors import DomainError, SealingFailed, UserNotFound
+from application.wallet_access import record, seal_checked
+from domain.audit import EventType
+from domain.errors import UserNotFound, WalletExistsUnderAnotherKey, WalletKeyMismatch
 from domain.model import User, Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey
@@ -15,16 +17,18 @@ class CreateWalletRequest:
 
     user_id: str
     encryption_key: EncryptionKey
+    actor: str | None = None
 
 
 class CreateUserWallet:
     """Give the user exactly one wallet, atomically and idempotently.
 
     In one unit of work: resolve the user (UserNotFound if unknown); if the user has a wallet,
-    check that the key opens it (WalletKeyMismatch if not, EnvelopeTampered if it is damaged)
-    and return it with created=False; else generate a keypair, encrypt its seed under the key
-    bound to the user and public key, check that the envelope opens back to that public key
-    (SealingFailed if not), insert, commit, and return it with created=True. The database's
+    check that the key opens it (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is
+    damaged) and return it with created=False; else generate a keypair, encrypt its seed under
+    the key bound to the user and public key, check that the envelope opens back to that public
+    key (SealingFailed if not), insert it with its `created` audit event by `actor`, commit, and
+    return it with created=True. The database's
     one-wallet-per-user constraint decides races: the loser returns the winner's wallet as a
     replay. Any exception rolls everything back, leaving nothing behind.
     """
@@ -49,6 +53,7 @@ class CreateUserWallet:
             if stored.id != wallet.id:
                 await self._check_key_opens(stored, request.encryption_key)
                 return WalletResult.of(stored)
+            await record(uow, stored, EventType.CREATED, request.actor)
             await uow.commit()
             return WalletResult.of(stored, created=True)
 
@@ -57,16 +62,14 @@ class CreateUserWallet:
         keypair = self._key_generator.generate()
         binding = WalletBinding(user.id, keypair.public_key)
         with keypair.seed:
-            envelope = await self._cipher.encrypt(keypair.seed, key, binding)
-        try:
-            reopened = await self._cipher.decrypt(envelope, key, binding)
-        except DomainError:
-            raise SealingFailed from None
-        with reopened:
-            if self._key_generator.public_key_of(reopened) != keypair.public_key:
-                raise SealingFailed
+            envelope = await seal_checked(
+                self._cipher, self._key_generator, keypair.seed, key, binding
+            )
         return Wallet.open_for(user, keypair.public_key, envelope)
 
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
-        seed = await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
+        try:
+            seed = await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
+        except WalletKeyMismatch:
+            raise WalletExistsUnderAnotherKey(wallet.user_id) from None
         seed.wipe()

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.model import User, Wallet
+from domain.model import User, Wallet, WalletStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,11 +14,19 @@ class WalletResult:
     user_id: str
     public_key: str
     created_at: datetime
+    status: WalletStatus = WalletStatus.ACTIVE
     created: bool = False
 
     @classmethod
     def of(cls, wallet: Wallet, *, created: bool = False) -> "WalletResult":
-        return cls(wallet.id, wallet.user_id, wallet.public_key, wallet.created_at, created)
+        return cls(
+            wallet.id,
+            wallet.user_id,
+            wallet.public_key,
+            wallet.created_at,
+            wallet.status,
+            created,
+        )
 
 
 @dataclass(frozen=True, slots=True)

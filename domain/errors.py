@@ -68,3 +68,22 @@ class PublicKeyTaken(DomainError):
 
     def __init__(self) -> None:
         super().__init__("generated public key is already in use")
+
+
+class WalletExistsUnderAnotherKey(WalletKeyMismatch):
+    """A creation replay came with a key that does not open the user's existing wallet."""
+
+
+class WalletSuspended(DomainError):
+    """The wallet is suspended: it can be read, not used (sign, rotate, export)."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"the wallet of user {user_id!r} is suspended")
+        self.user_id = user_id
+
+
+class ExportDisabled(DomainError):
+    """Exporting seeds is turned off in this deployment (WALLET_ALLOW_EXPORT)."""
+
+    def __init__(self) -> None:
+        super().__init__("exporting wallets is disabled in this deployment")

@@ -1,9 +1,10 @@
 """Entities and value objects: User and Wallet, with the rules that keep them valid."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, WalletSuspended
 from domain.ids import new_id
 from domain.secrets import SecretSeed
 
@@ -99,6 +100,13 @@ class WalletBinding:
     public_key: str
 
 
+class WalletStatus(StrEnum):
+    """An active wallet can be used; a suspended one can only be read."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
 @dataclass(frozen=True, slots=True)
 class Wallet:
     """A user's Stellar wallet: its public key and its seed, encrypted under the caller's key."""
@@ -109,6 +117,8 @@ class Wallet:
     encrypted_key: str
     created_at: datetime
     updated_at: datetime
+    status: WalletStatus = WalletStatus.ACTIVE
+    exported_at: datetime | None = None
 
     @classmethod
     def open_for(cls, user: User, public_key: str, encrypted_key: str) -> "Wallet":
@@ -124,6 +134,24 @@ class Wallet:
             created_at=now,
             updated_at=now,
         )
+
+    def ensure_active(self) -> None:
+        """Raise WalletSuspended unless the wallet may be used."""
+        if self.status is not WalletStatus.ACTIVE:
+            raise WalletSuspended(self.user_id)
+
+    def with_status(self, status: WalletStatus) -> "Wallet":
+        """The wallet suspended or resumed."""
+        return replace(self, status=status, updated_at=utc_now())
+
+    def reencrypted(self, encrypted_key: str) -> "Wallet":
+        """The same wallet (same keypair) with its seed sealed anew."""
+        return replace(self, encrypted_key=encrypted_key, updated_at=utc_now())
+
+    def marked_exported(self) -> "Wallet":
+        """The wallet, recording that its seed was exported now."""
+        now = utc_now()
+        return replace(self, exported_at=now, updated_at=now)
 
     @property
     def binding(self) -> WalletBinding:

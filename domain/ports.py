@@ -1,8 +1,10 @@
 """Ports: what the use cases need from the outside world, as Protocols with their contracts."""
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.audit import WalletEvent
 from domain.model import KeyPair, User, Wallet, WalletBinding
 from domain.secrets import EncryptionKey, SecretSeed
 
@@ -28,8 +30,23 @@ class UserRepository(Protocol):
 class WalletRepository(Protocol):
     """Wallets, seen through one unit of work. The store allows at most one wallet per user."""
 
-    async def get_by_user(self, user_id: str) -> Wallet | None:
-        """The wallet of this user, or None."""
+    async def get_by_user(self, user_id: str, *, for_update: bool = False) -> Wallet | None:
+        """The wallet of this user, or None. With `for_update`, the wallet is locked until this
+        unit of work ends: another unit of work asking for it with `for_update` waits, so that
+        read-modify-write sequences on one wallet never interleave.
+        """
+        ...
+
+    async def page(self, after_id: str | None, limit: int) -> list[Wallet]:
+        """Up to `limit` wallets with ids greater than `after_id`, in id order, locked as with
+        `for_update`.
+        """
+        ...
+
+    async def update(self, wallet: Wallet) -> None:
+        """Store the wallet's mutable fields (encrypted key, status, export time, updated time).
+        The wallet should have been read `for_update` in this unit of work. Needs a commit.
+        """
         ...
 
     async def add(self, wallet: Wallet) -> Wallet:
@@ -42,13 +59,40 @@ class WalletRepository(Protocol):
         ...
 
 
+class WalletEventRepository(Protocol):
+    """The append-only audit trail of each wallet, seen through one unit of work."""
+
+    async def last(self, wallet_id: str) -> WalletEvent | None:
+        """The wallet's latest event, or None if it has none."""
+        ...
+
+    async def append(self, event: WalletEvent) -> None:
+        """Add the event, which must follow `last` (callers hold the wallet `for_update`).
+        Needs a commit.
+        """
+        ...
+
+    async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
+        """Up to `limit` events of the wallet with sequence numbers above `after_sequence`,
+        in order.
+        """
+        ...
+
+    async def wallet_ids(self, after_id: str | None, limit: int) -> list[str]:
+        """Up to `limit` ids of wallets (with or without events) greater than `after_id`,
+        in order.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
-    """One transaction. `async with uow:` opens it and exposes `users` and `wallets`; leaving the
-    block without `await uow.commit()`, or by an exception, rolls everything back.
+    """One transaction. `async with uow:` opens it and exposes `users`, `wallets` and `events`;
+    leaving the block without `await uow.commit()`, or by an exception, rolls everything back.
     """
 
     users: UserRepository
     wallets: WalletRepository
+    events: WalletEventRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -95,3 +139,32 @@ class Cipher(Protocol):
         wallet.
         """
         ...
+
+
+class TransactionSigner(Protocol):
+    """Adds a wallet's signature to a Stellar transaction without changing anything else."""
+
+    def sign(self, envelope_xdr: str, network_passphrase: str, seed: SecretSeed) -> "Signed":
+        """The base64 XDR of the transaction envelope (or fee-bump envelope) with one more
+        signature, by the keypair of `seed`, over the transaction's hash for that network.
+        Raises InvalidInput when `envelope_xdr` is not a transaction envelope.
+        """
+        ...
+
+
+class SeedSealer(Protocol):
+    """Seals a seed to a recipient's X25519 public key (anonymous sender, e.g. a sealed box)."""
+
+    def seal(self, seed: SecretSeed, recipient_public_key: str) -> str:
+        """The sealed seed, base64. Only the recipient's private key opens it. Raises
+        InvalidInput when `recipient_public_key` is not a base64 32-byte key.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A signed transaction envelope and the hash that was signed (hex)."""
+
+    envelope_xdr: str
+    transaction_hash: str

@@ -3,7 +3,7 @@
 import argparse
 import asyncio
 import copy
-import getpass
+import dataclasses
 import os
 import secrets
 import sys
@@ -15,17 +15,14 @@ from adapters.sql.engine import database_unavailable
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
 from domain.errors import DomainError
-from domain.secrets import EncryptionKey
+from entrypoints.cli_custody import rotate_keys, verify_audit
+from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, read_key
 from entrypoints.container import Container, open_container
 from entrypoints.http.schemas import UserBody, WalletBody
 from entrypoints.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_DOMAIN_ERROR, EXIT_USAGE = 0, 1, 2
-KEY_VARIABLE = "WALLET_ENCRYPTION_KEY"
-
-
-class UsageError(Exception):
-    """Wrong use of the command (exit 2)."""
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,7 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     create_wallet.add_argument("--user-id", required=True)
     get_wallet = commands.add_parser("get-wallet", help="print a user's wallet")
     get_wallet.add_argument("--user-id", required=True)
-    for command in (create_user, create_wallet, get_wallet):
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help=f"re-seal every wallet the old key ({KEY_VARIABLE}) opens under the new key "
+        f"({NEW_KEY_VARIABLE}); resumable, safe while the service runs",
+    )
+    rotate.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    rotate.add_argument("--batch-size", type=_positive, help="wallets per transaction")
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit.add_argument("action", choices=["verify"], help="verify: check every wallet's chain")
+    for command in (create_user, create_wallet, get_wallet, rotate, audit):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
 
@@ -82,7 +88,13 @@ def _positive(text: str) -> int:
 
 async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
     migrate_first = args.command == "migrate" or not args.no_migrate
+    if args.command == "rotate-keys" and args.batch_size:
+        settings = dataclasses.replace(settings, rotation_batch_size=args.batch_size)
     async with open_container(settings, apply_migrations=migrate_first) as container:
+        if args.command == "rotate-keys":
+            return await rotate_keys(container, dry_run=args.dry_run)
+        if args.command == "audit":
+            return await verify_audit(container)
         command = _COMMANDS.get(args.command)
         if command is not None:
             _print_json(await command(container, args))
@@ -97,7 +109,7 @@ async def _create_user(container: Container, args: argparse.Namespace) -> object
 
 
 async def _create_wallet(container: Container, args: argparse.Namespace) -> object:
-    with _encryption_key() as key:
+    with read_key() as key:
         result = await container.create_user_wallet()(CreateWalletRequest(args.user_id, key))
     return WalletBody.of(result)
 
@@ -111,15 +123,6 @@ _COMMANDS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[object]
     "create-wallet": _create_wallet,
     "get-wallet": _get_wallet,
 }
-
-
-def _encryption_key() -> EncryptionKey:
-    text = os.environ.get(KEY_VARIABLE)
-    if text is None:
-        if not sys.stdin.isatty():
-            raise UsageError(f"set {KEY_VARIABLE} (no terminal to prompt on)")
-        text = getpass.getpass("encryption key: ")
-    return EncryptionKey.from_text(text)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -145,6 +148,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # The supervisor kills a worker that does not answer its ping in time, dropping the
+        # requests it was serving; a worker busy on a loaded host is not a hung one.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         log_level="info",
         log_config=_log_config(),
     )

@@ -7,16 +7,24 @@ from dependency_injector import containers, providers
 
 from adapters.crypto.cipher import Argon2AeadCipher
 from adapters.crypto.key_cache import StretchedKeyCache
+from adapters.crypto.sealed_export import SealedBoxSealer
 from adapters.crypto.stellar_keys import StellarKeyGenerator
+from adapters.crypto.stellar_signer import StellarTransactionSigner
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, always_ready
 from adapters.sql.deployment import SqlDeploymentSalt
 from adapters.sql.engine import SqlReadinessCheck, create_engine
 from adapters.sql.migrate import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.create_user_wallet import CreateUserWallet
+from application.export_wallet import ExportWallet
 from application.get_user import GetUser
 from application.get_wallet_by_user import GetWalletByUser
 from application.register_user import RegisterUser
+from application.rotate_all_keys import RotateAllKeys
+from application.rotate_encryption_key import RotateEncryptionKey
+from application.set_wallet_status import ResumeWallet, SuspendWallet
+from application.sign_transaction import SignTransaction
+from application.wallet_events import ListWalletEvents, VerifyAuditTrail
 from entrypoints.settings import Settings
 
 
@@ -66,6 +74,37 @@ class Container(containers.DeclarativeContainer):
     get_wallet_by_user = providers.Factory(GetWalletByUser, uow=unit_of_work)
     register_user = providers.Factory(RegisterUser, uow=unit_of_work)
     get_user = providers.Factory(GetUser, uow=unit_of_work)
+
+    signer = providers.Singleton(StellarTransactionSigner)
+    sealer = providers.Singleton(SealedBoxSealer)
+    sign_transaction = providers.Factory(
+        SignTransaction,
+        uow=unit_of_work,
+        cipher=cipher,
+        signer=signer,
+        networks=settings.provided.networks,
+    )
+    rotate_encryption_key = providers.Factory(
+        RotateEncryptionKey, uow=unit_of_work, cipher=cipher, key_generator=key_generator
+    )
+    export_wallet = providers.Factory(
+        ExportWallet,
+        uow=unit_of_work,
+        cipher=cipher,
+        sealer=sealer,
+        allowed=settings.provided.allow_export,
+    )
+    suspend_wallet = providers.Factory(SuspendWallet, uow=unit_of_work)
+    resume_wallet = providers.Factory(ResumeWallet, uow=unit_of_work)
+    list_wallet_events = providers.Factory(ListWalletEvents, uow=unit_of_work)
+    verify_audit_trail = providers.Factory(VerifyAuditTrail, uow_factory=unit_of_work.provider)
+    rotate_all_keys = providers.Factory(
+        RotateAllKeys,
+        uow_factory=unit_of_work.provider,
+        cipher=cipher,
+        key_generator=key_generator,
+        batch_size=settings.provided.rotation_batch_size,
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

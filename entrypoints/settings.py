@@ -9,6 +9,8 @@ from adapters.crypto.envelope import KdfParams
 from adapters.sql.engine import PoolSettings, async_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
+TESTNET_NETWORK = "Test SDF Network ; September 2015"
+PUBLIC_NETWORK = "Public Global Stellar Network ; September 2015"
 MEMORY_DATABASE_URL = "memory://"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RATE_LIMIT = re.compile(r"([1-9][0-9]{0,8})/(second|minute|hour|day)")
@@ -32,6 +34,9 @@ class Settings:
     key_cache_size: int = 16
     key_cache_ttl: float = 600.0
     rate_limit: tuple[int, str] | None = None
+    networks: frozenset[str] = frozenset({TESTNET_NETWORK, PUBLIC_NETWORK})
+    allow_export: bool = False
+    rotation_batch_size: int = 100
 
     @property
     def has_api_tokens(self) -> bool:
@@ -79,6 +84,10 @@ class Settings:
             kdf=kdf,
             pool=pool,
             db_timeout=_float(environ, "WALLET_DB_TIMEOUT", 5.0),
+            networks=frozenset(_list(environ, "WALLET_NETWORKS"))
+            or frozenset({TESTNET_NETWORK, PUBLIC_NETWORK}),
+            allow_export=_bool(environ, "WALLET_ALLOW_EXPORT"),
+            rotation_batch_size=_int(environ, "WALLET_ROTATION_BATCH_SIZE", 100, minimum=1),
             key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),
             key_cache_ttl=_float(environ, "WALLET_KEY_CACHE_TTL_SECONDS", 600.0, allow_zero=True),
         )
@@ -92,6 +101,15 @@ def _rate_limit(raw: str) -> tuple[int, str] | None:
     if match is None:
         raise SettingsError("WALLET_RATE_LIMIT must look like 100/second, 600/minute or 5000/hour")
     return int(match[1]), match[2]
+
+
+def _bool(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in {"", "0", "false", "no", "off"}:
+        return False
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    raise SettingsError(f"{name} must be true or false")
 
 
 def _list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:

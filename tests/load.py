@@ -28,14 +28,23 @@ class LoadReport:
     statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     transport_errors: int = 0
     transport_error_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    transport_error_causes: list[str] = field(default_factory=list)
     unavailable_without_retry_after: int = 0
     non_problem_errors: int = 0
     latencies: list[float] = field(default_factory=list)
+    started_at: float | None = None
+    finished_at: float = 0.0
     by_user: dict[str, list[Outcome]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def slowest_seconds(self) -> float:
         return max(self.latencies, default=0.0)
+
+    @property
+    def rate(self) -> float:
+        """Responses per second over the run."""
+        elapsed = self.finished_at - (self.started_at or self.finished_at)
+        return len(self.latencies) / elapsed if elapsed > 0 else 0.0
 
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies)
@@ -46,8 +55,9 @@ class LoadReport:
             f"sent={self.sent} peak_in_flight={self.peak_in_flight} "
             f"statuses={dict(sorted(self.statuses.items()))} "
             f"transport_errors={dict(self.transport_error_kinds)} "
+            f"first_causes={self.transport_error_causes[:2]} "
             f"p50={self.percentile(0.5):.3f}s p99={self.percentile(0.99):.3f}s "
-            f"max={self.slowest_seconds:.3f}s"
+            f"max={self.slowest_seconds:.3f}s rate={self.rate:.0f}/s"
         )
 
     @property
@@ -80,6 +90,8 @@ class LoadClient:
     async def _send(self, path: str, body: dict[str, str]) -> Outcome:
         self._in_flight += 1
         self.report.sent += 1
+        if self.report.started_at is None:
+            self.report.started_at = time.monotonic()
         self.report.peak_in_flight = max(self.report.peak_in_flight, self._in_flight)
         started = time.monotonic()
         try:
@@ -87,10 +99,12 @@ class LoadClient:
         except httpx.TransportError as error:
             self.report.transport_errors += 1
             self.report.transport_error_kinds[type(error).__name__] += 1
+            self.report.transport_error_causes.append(repr(error.__cause__ or error)[:200])
             return (0, None)
         finally:
             self._in_flight -= 1
-            self.report.latencies.append(time.monotonic() - started)
+            self.report.finished_at = time.monotonic()
+            self.report.latencies.append(self.report.finished_at - started)
         self.report.statuses[response.status_code] += 1
         if response.status_code >= 400:
             if response.headers.get("content-type") != "application/problem+json":

@@ -44,6 +44,7 @@ class Faults:
         "users.add",
         "wallets.get_by_user",
         "wallets.add",
+        "events.append",
         "commit",
         "key_generator.generate",
         "cipher.encrypt",
@@ -91,11 +92,13 @@ class FaultyUnitOfWork:
         self._faults = faults
         self.users: Any = None
         self.wallets: Any = None
+        self.events: Any = None
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()
         self.users = _FaultyRepository(self._inner.users, "users", self._faults)
         self.wallets = _FaultyRepository(self._inner.wallets, "wallets", self._faults)
+        self.events = _FaultyRepository(self._inner.events, "events", self._faults)
         return self
 
     async def __aexit__(

@@ -1,6 +1,7 @@
 """The command line: JSON out, exit 0 / 1 (domain error) / 2 (usage), key never from argv."""
 
 import json
+import sqlite3
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_create_user_wallet_and_read_it_back(
     code, out, _ = _run(capsys, "create-wallet", "--user-id", "ada")
     assert code == 0
     wallet = json.loads(out)
-    assert set(wallet) == {"walletId", "publicKey", "userId", "createdAt"}
+    assert set(wallet) == {"walletId", "publicKey", "userId", "createdAt", "status"}
     code, out, _ = _run(capsys, "create-wallet", "--user-id", "ada")
     assert (code, json.loads(out)) == (0, wallet)
     code, out, _ = _run(capsys, "get-wallet", "--user-id", "ada")
@@ -96,3 +97,72 @@ def test_unreachable_database_exits_1(
     code, _, err = _run(capsys, "get-wallet", "--user-id", "ada")
     assert code == 1
     assert "database is unavailable" in err
+
+
+def _wallets_under(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """ada and bob under KEY, eve under another key."""
+    for user_id, key in (("ada", KEY), ("bob", KEY), ("eve", "eve's very own key!!")):
+        _run(capsys, "create-user", "--email", f"{user_id}@example.com", "--id", user_id)
+        monkeypatch.setenv("WALLET_ENCRYPTION_KEY", key)
+        assert _run(capsys, "create-wallet", "--user-id", user_id)[0] == 0
+
+
+def test_rotate_keys_is_resumable_lists_strangers_and_has_a_dry_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _wallets_under(capsys, monkeypatch)
+    monkeypatch.setenv("WALLET_ENCRYPTION_KEY", KEY)
+    monkeypatch.setenv("WALLET_NEW_ENCRYPTION_KEY", OTHER_KEY)
+    code, _, err = _run(capsys, "rotate-keys", "--dry-run", "--batch-size", "2")
+    assert code == 1
+    assert "would rotate 2, already under the new key 0, opened by neither key 1" in err
+    code, _, err = _run(capsys, "rotate-keys", "--batch-size", "2")
+    assert code == 1
+    assert "rotated 2, already under the new key 0, opened by neither key 1" in err
+    assert err.count("unopenable wallet: ") == 1
+    code, _, err = _run(capsys, "rotate-keys")
+    assert "rotated 0, already under the new key 2, opened by neither key 1" in err
+    monkeypatch.setenv("WALLET_ENCRYPTION_KEY", OTHER_KEY)
+    assert _run(capsys, "create-wallet", "--user-id", "ada")[0] == 0
+    monkeypatch.setenv("WALLET_ENCRYPTION_KEY", KEY)
+    assert _run(capsys, "create-wallet", "--user-id", "bob")[0] == 1
+    assert KEY not in err
+    assert OTHER_KEY not in err
+
+
+def test_rotate_keys_never_reads_keys_from_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "rotate-keys")
+    assert code == 2
+    assert "WALLET_ENCRYPTION_KEY" in err
+
+
+def test_audit_verify_reports_edited_and_deleted_events(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    _wallets_under(capsys, monkeypatch)
+    monkeypatch.setenv("WALLET_NEW_ENCRYPTION_KEY", OTHER_KEY)
+    monkeypatch.setenv("WALLET_ENCRYPTION_KEY", KEY)
+    _run(capsys, "rotate-keys")
+    monkeypatch.setenv("WALLET_ENCRYPTION_KEY", OTHER_KEY)
+    monkeypatch.setenv("WALLET_NEW_ENCRYPTION_KEY", KEY)
+    _run(capsys, "rotate-keys")
+    code, out, err = _run(capsys, "audit", "verify")
+    assert (code, out) == (0, "")
+    assert "3 wallets checked, 0 broken" in err
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as database:
+        ada, bob = (
+            database.execute('SELECT id FROM wallets WHERE "userId" = ?', (user,)).fetchone()[0]
+            for user in ("ada", "bob")
+        )
+        database.execute(
+            'UPDATE wallet_events SET details = \'{"bulk":"false"}\' '
+            'WHERE "walletId" = ? AND sequence = 2',
+            (ada,),
+        )
+        database.execute('DELETE FROM wallet_events WHERE "walletId" = ? AND sequence = 2', (bob,))
+    code, out, err = _run(capsys, "audit", "verify")
+    assert code == 1
+    assert f"wallet {ada}: event 2: its content does not match its hash" in out
+    assert f"wallet {bob}: event 2: event 2 is missing" in out
+    assert "3 wallets checked, 2 broken" in err

@@ -20,9 +20,10 @@ CREATION_STEPS = [
     "key_generator.generate",
     "cipher.encrypt",
     "wallets.add",
+    "events.append",
     "commit",
 ]
-DATABASE_STEPS = ["users.get", "wallets.get_by_user", "wallets.add", "commit"]
+DATABASE_STEPS = ["users.get", "wallets.get_by_user", "wallets.add", "events.append", "commit"]
 
 
 @pytest.fixture

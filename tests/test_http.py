@@ -47,7 +47,7 @@ async def test_create_wallet_201_then_replay_200_with_the_same_body(client: Clie
     created = await _create(client)
     assert created.status_code == 201
     body = created.json()
-    assert set(body) == {"walletId", "publicKey", "userId", "createdAt"}
+    assert set(body) == {"walletId", "publicKey", "userId", "createdAt", "status"}
     assert body["userId"] == "user-1"
     assert body["publicKey"].startswith("G")
     assert len(body["publicKey"]) == 56

@@ -5,12 +5,22 @@ import base64
 import logging
 
 import pytest
-from stellar_sdk import Keypair
+from nacl.public import PrivateKey
+from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
 
 from adapters.crypto.stellar_keys import StellarKeyGenerator
 from entrypoints import cli
-from entrypoints.container import Container
-from tests.support import AUTH, FAST_KDF, KEY, OTHER_KEY, Faults, faulty_creation, http_client
+from entrypoints.container import Container, open_container
+from tests.support import (
+    AUTH,
+    FAST_KDF,
+    KEY,
+    OTHER_KEY,
+    Faults,
+    faulty_creation,
+    http_client,
+    settings_for,
+)
 
 LONG_KEY = "leaky-" + "k" * 1100
 
@@ -103,3 +113,74 @@ def test_cli_flows_leak_nothing(
     assert len(seeds) == 1
     needles = _forbidden(seeds, [KEY, OTHER_KEY])
     _assert_clean(captured.out + captured.err + caplog.text, needles)
+
+
+async def test_custody_flows_leak_nothing(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    new_key = "the next caller key, 16+ chars"
+    recipient = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
+    xdr = _unsigned_transaction()
+    settings = settings_for(database_url, allow_export=True)
+    seen: list[str] = []
+    async with open_container(settings) as container:
+        with faulty_creation(container, Faults()) as keys:
+            async with http_client(container) as client:
+                requests: list[tuple[str, dict[str, str]]] = [
+                    ("/users", {"email": "ada@example.com", "id": "ada"}),
+                    ("/wallets/create-user-wallet", {"userId": "ada", "encryptionKey": KEY}),
+                    (
+                        "/wallets/user/ada/sign",
+                        {
+                            "encryptionKey": KEY,
+                            "transactionXdr": xdr,
+                            "networkPassphrase": Network.TESTNET_NETWORK_PASSPHRASE,
+                        },
+                    ),
+                    (
+                        "/wallets/user/ada/sign",
+                        {
+                            "encryptionKey": OTHER_KEY,
+                            "transactionXdr": xdr[:-8],
+                            "networkPassphrase": "nope",
+                        },
+                    ),
+                    (
+                        "/wallets/user/ada/export",
+                        {"encryptionKey": KEY, "recipientPublicKey": recipient},
+                    ),
+                    (
+                        "/wallets/user/ada/rotate-key",
+                        {"encryptionKey": KEY, "newEncryptionKey": new_key},
+                    ),
+                    (
+                        "/wallets/user/ada/rotate-key",
+                        {"encryptionKey": KEY, "newEncryptionKey": new_key},
+                    ),
+                    ("/wallets/user/ada/suspend", {}),
+                    (
+                        "/wallets/user/ada/export",
+                        {"encryptionKey": new_key, "recipientPublicKey": recipient},
+                    ),
+                    ("/wallets/user/ada/resume", {}),
+                ]
+                for path, body in requests:
+                    response = await client.post(path, json=body, headers=AUTH)
+                    assert response.status_code < 500, response.text
+                    seen += [response.text, str(response.headers)]
+                events = await client.get("/wallets/user/ada/events", headers=AUTH)
+                seen.append(events.text)
+    assert len(keys.seeds) == 1
+    needles = _forbidden(keys.seeds, [KEY, OTHER_KEY, new_key])
+    _assert_clean("\n".join(seen), needles)
+    _assert_clean(caplog.text, needles)
+
+
+def _unsigned_transaction() -> str:
+    source = Keypair.random()
+    builder = TransactionBuilder(
+        Account(source.public_key, 1), Network.TESTNET_NETWORK_PASSPHRASE, base_fee=100
+    )
+    builder.append_payment_op(Keypair.random().public_key, Asset.native(), "1").set_timeout(60)
+    return builder.build().to_xdr()

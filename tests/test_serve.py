@@ -45,15 +45,17 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 
 
 def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
+    """The HTTP section's commands, then the custody section's, in order, on one server."""
     token = server.printed_token()
-    commands = [
-        c for c in _commands(_code_block("## Use it over HTTP", "sh")) if c.startswith("curl")
-    ]
-    assert len(commands) == 6
-    for written in commands:
+    basics = _commands(_code_block("## Use it over HTTP", "sh"))
+    custody = _commands(_code_block("## Custody operations", "sh"))
+    assignments = [c for c in custody if re.match(r"^[A-Z_]+=", c)]
+    curls = [c for c in basics + custody if c.startswith("curl")]
+    assert (len(basics), len(custody) - len(assignments)) == (6, 5)
+    for written in curls:
         command = written.replace("http://127.0.0.1:8000", server.base_url)
         result = subprocess.run(
-            ["bash", "-c", command + " -w '\\n%{http_code}'"],
+            ["bash", "-c", "; ".join([*assignments, command + " -w '\\n%{http_code}'"])],
             env={**os.environ, "TOKEN": token},
             capture_output=True,
             text=True,
@@ -111,3 +113,16 @@ def test_readme_cli_lines_run(tmp_path: Path) -> None:
         assert result.returncode == 0, (shlex.quote(command), result.stderr)
         outputs.append(result.stdout)
     assert json.loads(outputs[2]) == json.loads(outputs[3])
+    custody = _commands(_code_block("never from arguments:", "sh"))
+    assert len(custody) == 2
+    for command in custody:
+        result = subprocess.run(
+            ["bash", "-c", command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, (shlex.quote(command), result.stderr)

@@ -112,6 +112,7 @@ async def test_concurrent_creations_give_one_wallet(container: Container) -> Non
         "key_generator.generate",
         "cipher.encrypt",
         "wallets.add",
+        "events.append",
         "commit",
     ],
 )

@@ -4,6 +4,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 
+from domain.audit import WalletEvent
 from domain.model import User, Wallet
 
 UniqueKey = tuple[str, str]
@@ -22,7 +23,9 @@ class InMemoryStore:
     user_ids_by_email: dict[str, str] = field(default_factory=dict)
     wallets_by_user: dict[str, Wallet] = field(default_factory=dict)
     public_keys: set[str] = field(default_factory=set)
+    events: dict[str, list[WalletEvent]] = field(default_factory=dict)
     claims: dict[UniqueKey, asyncio.Event] = field(default_factory=dict)
+    locks: dict[str, asyncio.Event] = field(default_factory=dict)
     kdf_salt: bytes = field(default_factory=lambda: os.urandom(16))
 
     async def deployment_salt(self) -> bytes:
@@ -41,11 +44,13 @@ class InMemoryStore:
             return value in self.public_keys
         raise ValueError(f"unknown unique key {kind!r}")
 
-    def apply(self, users: list[User], wallets: list[Wallet]) -> None:
-        """Make staged rows committed, all at once."""
+    def apply(self, users: list[User], wallets: list[Wallet], events: list[WalletEvent]) -> None:
+        """Make staged rows (new or updated) committed, all at once."""
         for user in users:
             self.users[user.id] = user
             self.user_ids_by_email[user.email] = user.id
         for wallet in wallets:
             self.wallets_by_user[wallet.user_id] = wallet
             self.public_keys.add(wallet.public_key)
+        for event in events:
+            self.events.setdefault(event.wallet_id, []).append(event)

@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Self
 
 from adapters.memory.store import InMemoryStore, UniqueKey
+from domain.audit import WalletEvent
 from domain.errors import PublicKeyTaken, UserNotFound
 from domain.model import User, Wallet
 
@@ -16,8 +17,18 @@ class _Transaction:
         self.store = store
         self.users: dict[str, User] = {}
         self.wallets: dict[str, Wallet] = {}
+        self.events: list[WalletEvent] = []
         self.claimed: list[UniqueKey] = []
+        self.locked: list[str] = []
         self.ended = asyncio.Event()
+
+    async def lock(self, wallet_id: str) -> None:
+        """Hold the wallet's row lock until this transaction ends (waiting for its holder)."""
+        while (holder := self.store.locks.get(wallet_id)) is not None and holder is not self.ended:
+            await holder.wait()
+        if holder is None:
+            self.store.locks[wallet_id] = self.ended
+            self.locked.append(wallet_id)
 
     async def claim(self, key: UniqueKey) -> bool:
         """Take the unique value for this transaction; False if it is (or becomes) taken."""
@@ -35,9 +46,11 @@ class _Transaction:
 
     def end(self, *, commit: bool) -> None:
         if commit:
-            self.store.apply(list(self.users.values()), list(self.wallets.values()))
+            self.store.apply(list(self.users.values()), list(self.wallets.values()), self.events)
         for key in self.claimed:
             del self.store.claims[key]
+        for wallet_id in self.locked:
+            del self.store.locks[wallet_id]
         self.ended.set()
 
 
@@ -72,7 +85,24 @@ class InMemoryWalletRepository:
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
 
-    async def get_by_user(self, user_id: str) -> Wallet | None:
+    async def get_by_user(self, user_id: str, *, for_update: bool = False) -> Wallet | None:
+        wallet = self._read(user_id)
+        if wallet is not None and for_update:
+            await self._tx.lock(wallet.id)
+            wallet = self._read(user_id)  # what the previous holder committed
+        return wallet
+
+    async def page(self, after_id: str | None, limit: int) -> list[Wallet]:
+        committed = sorted(self._tx.store.wallets_by_user.values(), key=lambda wallet: wallet.id)
+        chosen = [w for w in committed if after_id is None or w.id > after_id][:limit]
+        for wallet in chosen:
+            await self._tx.lock(wallet.id)
+        return [self._read(wallet.user_id) or wallet for wallet in chosen]
+
+    async def update(self, wallet: Wallet) -> None:
+        self._tx.wallets[wallet.user_id] = wallet
+
+    def _read(self, user_id: str) -> Wallet | None:
         return self._tx.wallets.get(user_id) or self._tx.store.wallets_by_user.get(user_id)
 
     async def add(self, wallet: Wallet) -> Wallet:
@@ -89,6 +119,33 @@ class InMemoryWalletRepository:
         return wallet
 
 
+class InMemoryWalletEventRepository:
+    """WalletEventRepository over a transaction: committed events, then staged ones."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    def _all(self, wallet_id: str) -> list[WalletEvent]:
+        staged = [event for event in self._tx.events if event.wallet_id == wallet_id]
+        return self._tx.store.events.get(wallet_id, []) + staged
+
+    async def last(self, wallet_id: str) -> WalletEvent | None:
+        events = self._all(wallet_id)
+        return events[-1] if events else None
+
+    async def append(self, event: WalletEvent) -> None:
+        if any(e.sequence == event.sequence for e in self._all(event.wallet_id)):
+            raise RuntimeError("duplicate event sequence: the wallet was not held for update")
+        self._tx.events.append(event)
+
+    async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
+        return [event for event in self._all(wallet_id) if event.sequence > after_sequence][:limit]
+
+    async def wallet_ids(self, after_id: str | None, limit: int) -> list[str]:
+        ids = sorted(wallet.id for wallet in self._tx.store.wallets_by_user.values())
+        return [wallet_id for wallet_id in ids if after_id is None or wallet_id > after_id][:limit]
+
+
 class InMemoryUnitOfWork:
     """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work
     until commit; leaving the block without commit, or by an exception, discards them.
@@ -96,6 +153,7 @@ class InMemoryUnitOfWork:
 
     users: InMemoryUserRepository
     wallets: InMemoryWalletRepository
+    events: InMemoryWalletEventRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -107,6 +165,7 @@ class InMemoryUnitOfWork:
         self._tx = _Transaction(self._store)
         self.users = InMemoryUserRepository(self._tx)
         self.wallets = InMemoryWalletRepository(self._tx)
+        self.events = InMemoryWalletEventRepository(self._tx)
         return self
 
     async def __aexit__(

@@ -1,16 +1,20 @@
-"""UserRepository and WalletRepository on one SQLAlchemy async connection (Core, no ORM)."""
+"""UserRepository, WalletRepository and WalletEventRepository on one SQLAlchemy async connection
+(Core, no ORM).
+"""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Row, Table, select
+from sqlalchemy import Insert, Row, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.tables import users, wallets
+from adapters.sql.tables import users, wallet_events, wallets
+from domain.audit import WalletEvent
 from domain.errors import PublicKeyTaken, UserNotFound
-from domain.model import User, Wallet
+from domain.model import User, Wallet, WalletStatus
 
 _FOREIGN_KEY_VIOLATION = "23503"
 
@@ -51,10 +55,31 @@ class SqlWalletRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def get_by_user(self, user_id: str) -> Wallet | None:
+    async def get_by_user(self, user_id: str, *, for_update: bool = False) -> Wallet | None:
         statement = select(wallets).where(wallets.c.userId == user_id)
+        if for_update:
+            statement = statement.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds it
         row = (await self._connection.execute(statement)).first()
         return None if row is None else _wallet(row)
+
+    async def page(self, after_id: str | None, limit: int) -> list[Wallet]:
+        statement = select(wallets).order_by(wallets.c.id).limit(limit).with_for_update()
+        if after_id is not None:
+            statement = statement.where(wallets.c.id > after_id)
+        return [_wallet(row) for row in await self._connection.execute(statement)]
+
+    async def update(self, wallet: Wallet) -> None:
+        statement = (
+            update(wallets)
+            .where(wallets.c.id == wallet.id)
+            .values(
+                encryptedKey=wallet.encrypted_key,
+                status=str(wallet.status),
+                exportedAt=None if wallet.exported_at is None else _to_db(wallet.exported_at),
+                updatedAt=_to_db(wallet.updated_at),
+            )
+        )
+        await self._connection.execute(statement)
 
     async def add(self, wallet: Wallet) -> Wallet:
         statement = (
@@ -82,6 +107,42 @@ class SqlWalletRepository:
         if stored is None:
             raise UserNotFound(wallet.user_id)
         return stored
+
+
+class SqlWalletEventRepository:
+    """The audit trail in `wallet_events`, keyed by ("walletId", sequence)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def last(self, wallet_id: str) -> WalletEvent | None:
+        statement = (
+            select(wallet_events)
+            .where(wallet_events.c.walletId == wallet_id)
+            .order_by(wallet_events.c.sequence.desc())
+            .limit(1)
+        )
+        row = (await self._connection.execute(statement)).first()
+        return None if row is None else _event(row)
+
+    async def append(self, event: WalletEvent) -> None:
+        await self._connection.execute(insert(wallet_events).values(**_event_row(event)))
+
+    async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
+        statement = (
+            select(wallet_events)
+            .where(wallet_events.c.walletId == wallet_id)
+            .where(wallet_events.c.sequence > after_sequence)
+            .order_by(wallet_events.c.sequence)
+            .limit(limit)
+        )
+        return [_event(row) for row in await self._connection.execute(statement)]
+
+    async def wallet_ids(self, after_id: str | None, limit: int) -> list[str]:
+        statement = select(wallets.c.id).order_by(wallets.c.id).limit(limit)
+        if after_id is not None:
+            statement = statement.where(wallets.c.id > after_id)
+        return list((await self._connection.scalars(statement)).all())
 
 
 def _insert(connection: AsyncConnection, table: Table) -> Any:
@@ -123,4 +184,33 @@ def _wallet(row: Row[Any]) -> Wallet:
         encrypted_key=row.encryptedKey,
         created_at=_from_db(row.createdAt),
         updated_at=_from_db(row.updatedAt),
+        status=WalletStatus(row.status),
+        exported_at=None if row.exportedAt is None else _from_db(row.exportedAt),
+    )
+
+
+def _event_row(event: WalletEvent) -> dict[str, Any]:
+    return {
+        "walletId": event.wallet_id,
+        "sequence": event.sequence,
+        "type": str(event.type),
+        "occurredAt": _to_db(event.occurred_at),
+        "tokenId": event.token_id,
+        "details": json.dumps(event.details, sort_keys=True, separators=(",", ":")),
+        "prevHash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _event(row: Row[Any]) -> WalletEvent:
+    details = json.loads(row.details)
+    return WalletEvent(
+        wallet_id=row.walletId,
+        sequence=row.sequence,
+        type=row.type,
+        occurred_at=_from_db(row.occurredAt),
+        token_id=row.tokenId,
+        details={str(key): str(value) for key, value in details.items()},
+        prev_hash=row.prevHash,
+        hash=row.hash,
     )

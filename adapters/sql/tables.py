@@ -1,6 +1,6 @@
 """The seed's schema as SQLAlchemy Core tables (camelCase column names, as Prisma made them)."""
 
-from sqlalchemy import Column, DateTime, ForeignKey, MetaData, Table, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, Table, Text
 
 metadata = MetaData()
 
@@ -28,6 +28,22 @@ wallets = Table(
     Column("encryptedKey", Text, nullable=False),
     Column("createdAt", DateTime(timezone=False), nullable=False),
     Column("updatedAt", DateTime(timezone=False), nullable=False),
+    # Added by migration 0003 (not in the seed):
+    Column("status", Text, nullable=False, server_default="active"),
+    Column("exportedAt", DateTime(timezone=False), nullable=True),
+)
+
+wallet_events = Table(
+    "wallet_events",
+    metadata,
+    Column("walletId", Text, ForeignKey("wallets.id", ondelete="CASCADE"), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("occurredAt", DateTime(timezone=False), nullable=False),
+    Column("tokenId", Text, nullable=True),
+    Column("details", Text, nullable=False),
+    Column("prevHash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
 )
 
 deployment_settings = Table(

@@ -8,7 +8,11 @@ from typing import Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.sql.repositories import SqlUserRepository, SqlWalletRepository
+from adapters.sql.repositories import (
+    SqlUserRepository,
+    SqlWalletEventRepository,
+    SqlWalletRepository,
+)
 
 _CONNECTION_SUSPECT = (TimeoutError, asyncio.CancelledError, DBAPIError, OSError)
 """Leaving by one of these, the connection may be mid-operation or dead: drop it, don't reuse it."""
@@ -27,6 +31,7 @@ class SqlUnitOfWork:
 
     users: SqlUserRepository
     wallets: SqlWalletRepository
+    events: SqlWalletEventRepository
 
     def __init__(self, engine: AsyncEngine, timeout: float | None = None) -> None:
         self._engine = engine
@@ -46,6 +51,7 @@ class SqlUnitOfWork:
             raise
         self.users = SqlUserRepository(self._connection)
         self.wallets = SqlWalletRepository(self._connection)
+        self.events = SqlWalletEventRepository(self._connection)
         return self
 
     async def __aexit__(

@@ -10,7 +10,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import Container, build_container
-from entrypoints.http import health, routes
+from entrypoints.http import custody_routes, health, routes
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
@@ -37,12 +37,18 @@ def create_app(container: Container | None = None) -> Litestar:
             await container.engine().dispose()
 
     return Litestar(
-        route_handlers=[*routes.ROUTES, *health.ROUTES],
+        route_handlers=[*routes.ROUTES, *custody_routes.ROUTES, *health.ROUTES],
         dependencies={
             "create_user_wallet": _provide(container.create_user_wallet),
             "get_wallet_by_user": _provide(container.get_wallet_by_user),
             "register_user": _provide(container.register_user),
             "get_user": _provide(container.get_user),
+            "sign_transaction": _provide(container.sign_transaction),
+            "rotate_encryption_key": _provide(container.rotate_encryption_key),
+            "export_wallet": _provide(container.export_wallet),
+            "suspend_wallet": _provide(container.suspend_wallet),
+            "resume_wallet": _provide(container.resume_wallet),
+            "list_wallet_events": _provide(container.list_wallet_events),
             "readiness_check": _provide(container.readiness_check),
         },
         middleware=_middleware(settings, tokens),

@@ -12,12 +12,15 @@ from adapters.sql.engine import UNAVAILABLE_ERRORS, database_unavailable
 from domain.errors import (
     DomainError,
     EnvelopeTampered,
+    ExportDisabled,
     InvalidInput,
     SealingFailed,
     UserConflict,
     UserNotFound,
+    WalletExistsUnderAnotherKey,
     WalletKeyMismatch,
     WalletNotFound,
+    WalletSuspended,
 )
 from entrypoints.http.schemas import ProblemBody
 
@@ -34,7 +37,12 @@ _DOMAIN_STATUS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
     UserNotFound: (HTTPStatus.NOT_FOUND, "user-not-found"),
     WalletNotFound: (HTTPStatus.NOT_FOUND, "wallet-not-found"),
     UserConflict: (HTTPStatus.CONFLICT, "user-conflict"),
-    WalletKeyMismatch: (HTTPStatus.CONFLICT, "wallet-key-mismatch"),
+    # The subclass first: a creation replay under another key is a conflict, while any other
+    # operation with a key that does not open the wallet is refused.
+    WalletExistsUnderAnotherKey: (HTTPStatus.CONFLICT, "wallet-key-mismatch"),
+    WalletKeyMismatch: (HTTPStatus.FORBIDDEN, "wrong-encryption-key"),
+    WalletSuspended: (HTTPStatus.LOCKED, "wallet-suspended"),
+    ExportDisabled: (HTTPStatus.FORBIDDEN, "export-disabled"),
 }
 
 

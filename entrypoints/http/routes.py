@@ -13,6 +13,7 @@ from application.register_user import RegisterUser, RegisterUserRequest
 from domain.model import MAX_ID_CHARS
 from domain.secrets import EncryptionKey
 from entrypoints.http.openapi import protected_route_responses, success_response
+from entrypoints.http.problems import AnyRequest
 from entrypoints.http.schemas import CreateWalletBody, RegisterUserBody, UserBody, WalletBody
 
 UserIdPath = Parameter(min_length=1, max_length=MAX_ID_CHARS)
@@ -45,10 +46,12 @@ UNKNOWN_USER = {HTTPStatus.NOT_FOUND: "No user has this id."}
     ),
 )
 async def create_wallet(
-    data: JSONBody[CreateWalletBody], create_user_wallet: NamedDependency[CreateUserWallet]
+    request: AnyRequest,
+    data: JSONBody[CreateWalletBody],
+    create_user_wallet: NamedDependency[CreateUserWallet],
 ) -> Response[WalletBody]:
     with EncryptionKey.from_text(data.encryption_key) as key:
-        result = await create_user_wallet(CreateWalletRequest(data.user_id, key))
+        result = await create_user_wallet(CreateWalletRequest(data.user_id, key, request.user))
     return Response(WalletBody.of(result), status_code=201 if result.created else 200)
 
 

@@ -3,11 +3,13 @@ application's requests and results here and nowhere else.
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 from application.results import UserResult, WalletResult
+from application.sign_transaction import SignResult
+from application.wallet_events import EventPage
 from domain.model import MAX_EMAIL_CHARS, MAX_ID_CHARS
 from domain.secrets import EncryptionKey
 
@@ -64,10 +66,17 @@ class WalletBody(msgspec.Struct, rename="camel"):
     public_key: str
     user_id: str
     created_at: datetime
+    status: Literal["active", "suspended"]
 
     @classmethod
     def of(cls, result: WalletResult) -> "WalletBody":
-        return cls(result.wallet_id, result.public_key, result.user_id, result.created_at)
+        return cls(
+            result.wallet_id,
+            result.public_key,
+            result.user_id,
+            result.created_at,
+            "suspended" if result.status == "suspended" else "active",
+        )
 
 
 class UserBody(msgspec.Struct, rename="camel"):
@@ -96,3 +105,108 @@ class ProblemBody(msgspec.Struct, omit_defaults=True):
     status: int
     detail: str
     errors: list[str] | None = None
+
+
+Xdr = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=60_000,
+        description="Base64 XDR of a transaction envelope or a fee-bump transaction envelope.",
+    ),
+]
+Passphrase = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=256,
+        description="The network passphrase; one of WALLET_NETWORKS (by default the Stellar test "
+        "network and the public network).",
+    ),
+]
+RecipientKey = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=128, description="An X25519 public key: 32 bytes, base64."
+    ),
+]
+
+
+class SignBody(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
+    """Sign a transaction with the user's wallet."""
+
+    encryption_key: Key
+    transaction_xdr: Xdr
+    network_passphrase: Passphrase
+
+    def __repr__(self) -> str:
+        return "SignBody(encryption_key=<redacted>, ...)"
+
+
+class SignedBody(msgspec.Struct, rename="camel"):
+    """The envelope with the wallet's signature added, and the hash it signed (hex)."""
+
+    signed_transaction_xdr: str
+    transaction_hash: str
+    public_key: str
+
+    @classmethod
+    def of(cls, result: SignResult) -> "SignedBody":
+        return cls(result.signed_transaction_xdr, result.transaction_hash, result.public_key)
+
+
+class RotateKeyBody(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
+    """Re-seal the wallet's seed from `encryptionKey` to `newEncryptionKey`."""
+
+    encryption_key: Key
+    new_encryption_key: Key
+
+    def __repr__(self) -> str:
+        return "RotateKeyBody(<redacted>)"
+
+
+class ExportBody(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
+    """Seal the wallet's seed to a recovery recipient."""
+
+    encryption_key: Key
+    recipient_public_key: RecipientKey
+
+    def __repr__(self) -> str:
+        return f"ExportBody(encryption_key=<redacted>, recipient={self.recipient_public_key!r})"
+
+
+class SealedSecretBody(msgspec.Struct, rename="camel"):
+    """The seed in a libsodium sealed box to the recipient's key, base64."""
+
+    sealed_secret: str
+
+
+class EmptyBody(msgspec.Struct, forbid_unknown_fields=False):
+    """No fields."""
+
+
+class EventBody(msgspec.Struct, rename="camel"):
+    """One audit event of a wallet; `hash` chains it to the previous event's."""
+
+    sequence: int
+    type: str
+    occurred_at: datetime
+    token_id: str | None
+    details: dict[str, str]
+    prev_hash: str
+    hash: str
+
+
+class EventPageBody(msgspec.Struct, rename="camel"):
+    """A page of events; pass `nextCursor` as `cursor` for the next one (null at the end)."""
+
+    events: list[EventBody]
+    next_cursor: int | None
+
+    @classmethod
+    def of(cls, page: EventPage) -> "EventPageBody":
+        events = [
+            EventBody(e.sequence, e.type, e.occurred_at, e.token_id, e.details, e.prev_hash, e.hash)
+            for e in page.events
+        ]
+        return cls(events, page.next_cursor)

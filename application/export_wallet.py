@@ -1,0 +1,54 @@
+"""ExportWallet: the seed sealed to a recovery recipient, never in plaintext."""
+
+import hashlib
+from dataclasses import dataclass
+
+from application.wallet_access import hold_wallet, open_seed, record
+from domain.audit import EventType
+from domain.errors import ExportDisabled
+from domain.ports import Cipher, SeedSealer, UnitOfWork
+from domain.secrets import EncryptionKey
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ExportRequest:
+    """Seal the wallet's seed to `recipient_public_key` (X25519, base64)."""
+
+    user_id: str
+    encryption_key: EncryptionKey
+    recipient_public_key: str
+    actor: str | None = None
+
+
+class ExportWallet:
+    """Return the wallet's seed sealed to the recipient, and record that it was exported.
+
+    ExportDisabled unless the deployment allows exports; then WalletNotFound, WalletSuspended,
+    WalletKeyMismatch, EnvelopeTampered, or InvalidInput for a bad recipient key. The wallet's
+    `exported_at` is set and an `exported` event (with a fingerprint of the recipient key) is
+    recorded in the same transaction as the sealing.
+    """
+
+    def __init__(
+        self, uow: UnitOfWork, cipher: Cipher, sealer: SeedSealer, *, allowed: bool
+    ) -> None:
+        self._uow = uow
+        self._cipher = cipher
+        self._sealer = sealer
+        self._allowed = allowed
+
+    async def __call__(self, request: ExportRequest) -> str:
+        if not self._allowed:
+            raise ExportDisabled
+        async with self._uow as uow:
+            wallet = await hold_wallet(uow, request.user_id)
+            wallet.ensure_active()
+            with await open_seed(self._cipher, wallet, request.encryption_key) as seed:
+                sealed = self._sealer.seal(seed, request.recipient_public_key)
+            exported = wallet.marked_exported()
+            await uow.wallets.update(exported)
+            fingerprint = hashlib.sha256(request.recipient_public_key.encode()).hexdigest()[:16]
+            details = {"recipientKeyFingerprint": fingerprint}
+            await record(uow, exported, EventType.EXPORTED, request.actor, details)
+            await uow.commit()
+        return sealed

@@ -1,0 +1,112 @@
+"""RotateAllKeys: move every wallet that the old key opens to the new key, batch by batch."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from application.wallet_access import open_seed, record, seal_checked
+from domain.audit import EventType
+from domain.errors import EnvelopeTampered, WalletKeyMismatch
+from domain.model import Wallet
+from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.secrets import EncryptionKey
+
+
+@dataclass
+class RotationProgress:
+    """Running totals of a bulk rotation. `unopenable` lists wallets neither key opens."""
+
+    rotated: int = 0
+    already_rotated: int = 0
+    unopenable: list[str] = field(default_factory=list)
+    last_wallet_id: str | None = None
+
+    @property
+    def seen(self) -> int:
+        return self.rotated + self.already_rotated + len(self.unopenable)
+
+
+class RotateAllKeys:
+    """Re-seal, under `new_key`, every wallet that `old_key` opens.
+
+    Wallets are taken in id order, `batch_size` per unit of work, each batch held for update and
+    committed on its own: a crash loses at most the batch in progress, and running again
+    resumes, since wallets the new key already opens are skipped (counted as already rotated).
+    Wallets that neither key opens, or whose envelope is damaged, are counted and listed by id,
+    never changed. With `dry_run`, nothing is written (each batch is rolled back). `on_batch` is
+    called after each batch with the running totals. Suspended wallets are rotated too: a
+    deployment-wide key change must not leave them behind.
+    """
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        cipher: Cipher,
+        key_generator: KeyGenerator,
+        batch_size: int = 100,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._cipher = cipher
+        self._key_generator = key_generator
+        self._batch_size = batch_size
+
+    async def __call__(
+        self,
+        old_key: EncryptionKey,
+        new_key: EncryptionKey,
+        *,
+        dry_run: bool = False,
+        actor: str | None = None,
+        on_batch: Callable[[RotationProgress], None] = lambda _: None,
+    ) -> RotationProgress:
+        progress = RotationProgress()
+        while True:
+            async with self._uow_factory() as uow:
+                batch = await uow.wallets.page(progress.last_wallet_id, self._batch_size)
+                for wallet in batch:
+                    await self._rotate_one(
+                        uow,
+                        wallet,
+                        old_key=old_key,
+                        new_key=new_key,
+                        progress=progress,
+                        actor=actor,
+                    )
+                    progress.last_wallet_id = wallet.id
+                if not dry_run:
+                    await uow.commit()
+            on_batch(progress)
+            if len(batch) < self._batch_size:
+                return progress
+
+    async def _rotate_one(  # noqa: PLR0913 - one step of the batch, with its context
+        self,
+        uow: UnitOfWork,
+        wallet: Wallet,
+        *,
+        old_key: EncryptionKey,
+        new_key: EncryptionKey,
+        progress: RotationProgress,
+        actor: str | None,
+    ) -> None:
+        if await self._opens(wallet, new_key):
+            progress.already_rotated += 1
+            return
+        try:
+            with await open_seed(self._cipher, wallet, old_key) as seed:
+                envelope = await seal_checked(
+                    self._cipher, self._key_generator, seed, new_key, wallet.binding
+                )
+        except (WalletKeyMismatch, EnvelopeTampered):
+            progress.unopenable.append(wallet.id)
+            return
+        rotated = wallet.reencrypted(envelope)
+        await uow.wallets.update(rotated)
+        await record(uow, rotated, EventType.ROTATED, actor, {"bulk": "true"})
+        progress.rotated += 1
+
+    async def _opens(self, wallet: Wallet, key: EncryptionKey) -> bool:
+        try:
+            (await open_seed(self._cipher, wallet, key)).wipe()
+        except (WalletKeyMismatch, EnvelopeTampered):
+            return False
+        return True

@@ -1,0 +1,53 @@
+"""RotateEncryptionKey: re-seal one wallet's seed under a new caller key."""
+
+from dataclasses import dataclass
+
+from application.results import WalletResult
+from application.wallet_access import hold_wallet, open_seed, record, seal_checked
+from domain.audit import EventType
+from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.secrets import EncryptionKey
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class RotateKeyRequest:
+    """Re-seal the wallet of `user_id` from `encryption_key` to `new_encryption_key`."""
+
+    user_id: str
+    encryption_key: EncryptionKey
+    new_encryption_key: EncryptionKey
+    actor: str | None = None
+
+
+class RotateEncryptionKey:
+    """Atomically replace the wallet's envelope with one under the new key; same keypair.
+
+    The wallet is held for update, so a concurrent sign or rotation waits and then sees the new
+    envelope (a rotation that loses the race gets WalletKeyMismatch: its old key no longer opens
+    the wallet). The new envelope passes the self-check before commit. Errors: WalletNotFound,
+    WalletSuspended, WalletKeyMismatch (old key), EnvelopeTampered, SealingFailed. Records a
+    `rotated` event.
+    """
+
+    def __init__(self, uow: UnitOfWork, cipher: Cipher, key_generator: KeyGenerator) -> None:
+        self._uow = uow
+        self._cipher = cipher
+        self._key_generator = key_generator
+
+    async def __call__(self, request: RotateKeyRequest) -> WalletResult:
+        async with self._uow as uow:
+            wallet = await hold_wallet(uow, request.user_id)
+            wallet.ensure_active()
+            with await open_seed(self._cipher, wallet, request.encryption_key) as seed:
+                envelope = await seal_checked(
+                    self._cipher,
+                    self._key_generator,
+                    seed,
+                    request.new_encryption_key,
+                    wallet.binding,
+                )
+            rotated = wallet.reencrypted(envelope)
+            await uow.wallets.update(rotated)
+            await record(uow, rotated, EventType.ROTATED, request.actor)
+            await uow.commit()
+        return WalletResult.of(rotated)

@@ -1,0 +1,69 @@
+"""SignTransaction: the wallet signs a Stellar transaction; its seed never leaves the service."""
+
+from dataclasses import dataclass
+
+from application.wallet_access import hold_wallet, open_seed, record
+from domain.audit import EventType
+from domain.errors import InvalidInput
+from domain.ports import Cipher, TransactionSigner, UnitOfWork
+from domain.secrets import EncryptionKey
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SignRequest:
+    """Sign `transaction_xdr` (base64 envelope or fee-bump envelope) for `network_passphrase`."""
+
+    user_id: str
+    encryption_key: EncryptionKey
+    transaction_xdr: str
+    network_passphrase: str
+    actor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignResult:
+    """The envelope with the wallet's signature added, the hash it signed, and who signed."""
+
+    signed_transaction_xdr: str
+    transaction_hash: str
+    public_key: str
+
+
+class SignTransaction:
+    """Add the user's wallet signature to a transaction for an allowed network.
+
+    InvalidInput when the network is not in `networks` or the XDR is not a transaction envelope;
+    WalletNotFound; WalletSuspended; WalletKeyMismatch when the key does not open the wallet;
+    EnvelopeTampered. On success a `signed` event (transaction hash, network) is recorded in the
+    same transaction, so a signature that was handed out is always in the audit trail.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        cipher: Cipher,
+        signer: TransactionSigner,
+        networks: frozenset[str],
+    ) -> None:
+        self._uow = uow
+        self._cipher = cipher
+        self._signer = signer
+        self._networks = networks
+
+    async def __call__(self, request: SignRequest) -> SignResult:
+        if request.network_passphrase not in self._networks:
+            raise InvalidInput("networkPassphrase", "is not one of the allowed networks")
+        async with self._uow as uow:
+            wallet = await hold_wallet(uow, request.user_id)
+            wallet.ensure_active()
+            with await open_seed(self._cipher, wallet, request.encryption_key) as seed:
+                signed = self._signer.sign(
+                    request.transaction_xdr, request.network_passphrase, seed
+                )
+            details = {
+                "transactionHash": signed.transaction_hash,
+                "networkPassphrase": request.network_passphrase,
+            }
+            await record(uow, wallet, EventType.SIGNED, request.actor, details)
+            await uow.commit()
+        return SignResult(signed.envelope_xdr, signed.transaction_hash, wallet.public_key)

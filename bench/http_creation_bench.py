@@ -1,0 +1,53 @@
+"""Wallet creations per second over real HTTP: one `serve` process on PostgreSQL, new users.
+
+Bounded: USERS creations at CONNECTIONS concurrency, then as many replays. Prints one line per
+phase (rate, p50, p99). Run with `uv run python bench/http_creation_bench.py`.
+"""
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.conftest import fresh_postgres_database
+from tests.load import LoadClient
+from tests.servers import ServerProcess
+from tests.support import KEY, TOKEN
+
+USERS = int(os.environ.get("BENCH_USERS", "2000"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+
+
+async def run(base_url: str) -> None:
+    user_ids = [f"bench-{n:06d}" for n in range(USERS)]
+    async with LoadClient(base_url, connections=CONNECTIONS) as registrar:
+        await registrar.register(user_ids)
+    for phase in ("create", "replay"):
+        async with LoadClient(base_url, connections=CONNECTIONS) as client:
+            await client.create_storm(user_ids, copies=1, key=KEY)
+        report = client.report
+        if not report.statuses.keys() <= {200, 201}:
+            raise SystemExit(f"{phase} failed: {report.summary()}")
+        print(
+            f"{phase}: {report.rate:,.0f}/s p50={report.percentile(0.5) * 1000:.1f} ms "
+            f"p99={report.percentile(0.99) * 1000:.1f} ms ({USERS} requests, "
+            f"{CONNECTIONS} connections, {WORKERS} worker(s))"
+        )
+
+
+def main() -> None:
+    with fresh_postgres_database("bench") as url, tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
+        server = ServerProcess(env, Path(tmp) / "server.log", workers=WORKERS).start()
+        try:
+            asyncio.run(run(server.base_url))
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
