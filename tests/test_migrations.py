@@ -32,6 +32,13 @@ SEED_SCHEMA = [
     'CREATE UNIQUE INDEX "wallets_publicKey_key" ON "wallets"("publicKey")',
     """INSERT INTO "users" ("id", "email", "createdAt", "updatedAt")
         VALUES ('ckseed0001', 'seed@example.com', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""",
+    """INSERT INTO "users" ("id", "email", "createdAt", "updatedAt")
+        VALUES ('ckseed0002', 'old@example.com', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""",
+    """INSERT INTO "wallets"
+        ("id", "userId", "publicKey", "encryptedKey", "createdAt", "updatedAt")
+        VALUES ('cwseed0002', 'ckseed0002',
+                'GAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+                'aes-cbc-iv:ciphertext', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)""",
 ]
 
 
@@ -70,3 +77,9 @@ async def test_a_seed_database_is_taken_over(backend: str, request: pytest.Fixtu
         assert (again.created, again.wallet_id) == (False, created.wallet_id)
         user = await container.get_user()("ckseed0001")
         assert user.email == "seed@example.com"
+        legacy = await container.get_wallet_by_user()("ckseed0002")
+        assert (legacy.wallet_id, str(legacy.status)) == ("cwseed0002", "active")
+        page = await container.list_wallet_events()("ckseed0002")
+        assert [(e.type, e.details) for e in page.events] == [("created", {"backfilled": "true"})]
+        audit = await container.verify_audit_trail()()
+        assert (audit.wallets_checked, audit.broken) == (2, [])
