@@ -23,6 +23,7 @@ from entrypoints.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_DOMAIN_ERROR, EXIT_USAGE = 0, 1, 2
 WORKER_HEALTHCHECK_SECONDS = 60
+KEEP_ALIVE_SECONDS = 75
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,6 +152,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # The supervisor kills a worker that does not answer its ping in time, dropping the
         # requests it was serving; a worker busy on a loaded host is not a hung one.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # Longer than clients' and proxies' idle timeouts (httpx 5 s, nginx 75 s upstream
+        # keep-alive is usually lower): the client, not the server, should close an idle
+        # connection, or a request sent as the server closes it is reset mid-flight.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         log_level="info",
         log_config=_log_config(),
     )

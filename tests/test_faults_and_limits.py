@@ -11,18 +11,17 @@ import sqlalchemy.exc
 from adapters.sql.engine import PoolSettings
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from entrypoints.container import Container, open_container
-from tests.support import AUTH, KEY, Faults, faulty_creation, http_client, settings_for
+from tests.support import (
+    AUTH,
+    CREATION_STEPS,
+    KEY,
+    Faults,
+    faulty_creation,
+    http_client,
+    settings_for,
+)
 
 PROBLEM = "application/problem+json"
-CREATION_STEPS = [
-    "users.get",
-    "wallets.get_by_user",
-    "key_generator.generate",
-    "cipher.encrypt",
-    "wallets.add",
-    "events.append",
-    "commit",
-]
 DATABASE_STEPS = ["users.get", "wallets.get_by_user", "wallets.add", "events.append", "commit"]
 
 

@@ -17,6 +17,7 @@ from domain.errors import (
 from domain.secrets import EncryptionKey
 from entrypoints.container import Container
 from tests.support import (
+    CREATION_STEPS,
     KEY,
     OTHER_KEY,
     Faults,
@@ -104,18 +105,7 @@ async def test_concurrent_creations_give_one_wallet(container: Container) -> Non
     assert len({result.wallet_id for result in results}) == 1
 
 
-@pytest.mark.parametrize(
-    "step",
-    [
-        "users.get",
-        "wallets.get_by_user",
-        "key_generator.generate",
-        "cipher.encrypt",
-        "wallets.add",
-        "events.append",
-        "commit",
-    ],
-)
+@pytest.mark.parametrize("step", CREATION_STEPS)
 async def test_a_fault_at_any_step_leaves_nothing_and_the_next_call_succeeds(
     container: Container, step: str
 ) -> None:
