@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from application.wallet_access import record, seal_checked
-from domain.audit import EventType
-from domain.errors import UserNotFound, WalletExistsUnderAnotherKey, WalletKeyMismatch
-from domain.model import User, Wallet, WalletBinding, check_id
+from application.wallet_access import seal_checked
+from domain.audit import EventType, WalletEvent
+from domain.errors import WalletExistsUnderAnotherKey, WalletKeyMismatch
+from domain.model import Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey
 
@@ -23,12 +23,12 @@ class CreateWalletRequest:
 class CreateUserWallet:
     """Give the user exactly one wallet, atomically and idempotently.
 
-    In one unit of work: resolve the user (UserNotFound if unknown); if the user has a wallet,
-    check that the key opens it (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is
-    damaged) and return it with created=False; else generate a keypair, encrypt its seed under
-    the key bound to the user and public key, check that the envelope opens back to that public
-    key (SealingFailed if not), insert it with its `created` audit event by `actor`, commit, and
-    return it with created=True. The database's
+    In one unit of work: if the user has a wallet, check that the key opens it
+    (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and return it with
+    created=False; else generate a keypair, encrypt its seed under the key bound to the user and
+    public key, check that the envelope opens back to that public key (SealingFailed if not),
+    insert it with its `created` audit event by `actor` (UserNotFound when the user does not
+    exist: the foreign key decides), commit, and return it with created=True. The database's
     one-wallet-per-user constraint decides races: the loser returns the winner's wallet as a
     replay. Any exception rolls everything back, leaving nothing behind.
     """
@@ -41,31 +41,29 @@ class CreateUserWallet:
     async def __call__(self, request: CreateWalletRequest) -> WalletResult:
         user_id = check_id("userId", request.user_id)
         async with self._uow as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise UserNotFound(user_id)
-            existing = await uow.wallets.get_by_user(user.id)
+            existing = await uow.wallets.get_by_user(user_id)
             if existing is not None:
                 await self._check_key_opens(existing, request.encryption_key)
                 return WalletResult.of(existing)
-            wallet = await self._new_wallet(user, request.encryption_key)
-            stored = await uow.wallets.add(wallet)
+            wallet = await self._new_wallet(user_id, request.encryption_key)
+            created = WalletEvent.after(None, wallet.id, EventType.CREATED, request.actor)
+            # The user's existence is proven by the insert (foreign key), not by a lookup.
+            stored = await uow.wallets.add(wallet, created)
             if stored.id != wallet.id:
                 await self._check_key_opens(stored, request.encryption_key)
                 return WalletResult.of(stored)
-            await record(uow, stored, EventType.CREATED, request.actor)
             await uow.commit()
             return WalletResult.of(stored, created=True)
 
-    async def _new_wallet(self, user: User, key: EncryptionKey) -> Wallet:
+    async def _new_wallet(self, user_id: str, key: EncryptionKey) -> Wallet:
         """A new keypair, its seed sealed under the key, and proof the envelope opens to it."""
         keypair = self._key_generator.generate()
-        binding = WalletBinding(user.id, keypair.public_key)
+        binding = WalletBinding(user_id, keypair.public_key)
         with keypair.seed:
             envelope = await seal_checked(
                 self._cipher, self._key_generator, keypair.seed, key, binding
             )
-        return Wallet.open_for(user, keypair.public_key, envelope)
+        return Wallet.open_for(user_id, keypair.public_key, envelope)
 
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
         try:

@@ -121,14 +121,14 @@ class Wallet:
     exported_at: datetime | None = None
 
     @classmethod
-    def open_for(cls, user: User, public_key: str, encrypted_key: str) -> "Wallet":
-        """A new wallet for an existing user, holding an already encrypted seed."""
+    def open_for(cls, user_id: str, public_key: str, encrypted_key: str) -> "Wallet":
+        """A new wallet for the user with this id, holding an already encrypted seed."""
         if not encrypted_key:
             raise ValueError("a wallet needs its encrypted seed")
         now = utc_now()
         return cls(
             id=new_id(),
-            user_id=user.id,
+            user_id=user_id,
             public_key=public_key,
             encrypted_key=encrypted_key,
             created_at=now,

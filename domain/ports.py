@@ -49,12 +49,12 @@ class WalletRepository(Protocol):
         """
         ...
 
-    async def add(self, wallet: Wallet) -> Wallet:
+    async def add(self, wallet: Wallet, created: WalletEvent | None = None) -> Wallet:
         """Insert the wallet unless its user already has one, and return the user's wallet:
         the given one if it was inserted, else the one already stored (a concurrent creation
-        that committed first wins). Raises UserNotFound when the user does not exist, PublicKeyTaken
-        when another wallet has this public key.
-        Needs a commit.
+        that committed first wins). `created`, the wallet's first audit event, is inserted with
+        it, and only if it is inserted. Raises UserNotFound when the user does not exist,
+        PublicKeyTaken when another wallet has this public key. Needs a commit.
         """
         ...
 

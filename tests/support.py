@@ -32,12 +32,10 @@ def settings_for(database_url: str, **changes: Any) -> Settings:
 
 
 CREATION_STEPS = [
-    "users.get",
     "wallets.get_by_user",
     "key_generator.generate",
     "cipher.encrypt",
     "wallets.add",
-    "events.append",
     "commit",
 ]
 """Every step of a wallet creation at which a fault can be injected."""

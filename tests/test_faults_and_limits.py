@@ -22,7 +22,7 @@ from tests.support import (
 )
 
 PROBLEM = "application/problem+json"
-DATABASE_STEPS = ["users.get", "wallets.get_by_user", "wallets.add", "events.append", "commit"]
+DATABASE_STEPS = ["wallets.get_by_user", "wallets.add", "commit"]
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ class InMemoryWalletRepository:
     def _read(self, user_id: str) -> Wallet | None:
         return self._tx.wallets.get(user_id) or self._tx.store.wallets_by_user.get(user_id)
 
-    async def add(self, wallet: Wallet) -> Wallet:
+    async def add(self, wallet: Wallet, created: WalletEvent | None = None) -> Wallet:
         if wallet.user_id not in self._tx.users and wallet.user_id not in self._tx.store.users:
             raise UserNotFound(wallet.user_id)
         if not await self._tx.claim(("wallets.userId", wallet.user_id)):
@@ -116,6 +116,8 @@ class InMemoryWalletRepository:
         if not await self._tx.claim(("wallets.publicKey", wallet.public_key)):
             raise PublicKeyTaken
         self._tx.wallets[wallet.user_id] = wallet
+        if created is not None:
+            self._tx.events.append(created)
         return wallet
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Row, Table, insert, select, update
+from sqlalchemy import Insert, Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,6 +18,48 @@ from domain.model import User, Wallet, WalletStatus
 
 _FOREIGN_KEY_VIOLATION = "23503"
 
+# Hot-path statements, built once: SQLAlchemy then finds their compiled form by a memoized cache
+# key instead of rebuilding and re-hashing a statement tree on every request.
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
+_WALLET_BY_USER = select(wallets).where(wallets.c.userId == bindparam("user_id"))
+_WALLET_BY_USER_FOR_UPDATE = _WALLET_BY_USER.with_for_update()
+_WALLET_VALUES: dict[str, Any] = {
+    name: bindparam(name)
+    for name in ("id", "userId", "publicKey", "encryptedKey", "createdAt", "updatedAt")
+}
+_EVENT_COLUMNS = [c.name for c in wallet_events.c if c.name != "walletId"]
+
+
+def _insert_wallet(dialect_insert: Any) -> Any:
+    return (
+        dialect_insert(wallets)
+        .values(_WALLET_VALUES)
+        .on_conflict_do_nothing(index_elements=[wallets.c.userId])
+        .returning(wallets.c.id)
+    )
+
+
+_INSERT_WALLET = {
+    "postgresql": _insert_wallet(postgresql.insert),
+    "sqlite": _insert_wallet(sqlite.insert),
+}
+_inserted_wallet = _INSERT_WALLET["postgresql"].cte("inserted_wallet")
+_INSERT_WALLET_WITH_EVENT = (
+    insert(wallet_events)
+    .from_select(
+        ["walletId", *_EVENT_COLUMNS],
+        select(
+            _inserted_wallet.c.id,
+            *(
+                bindparam(f"event_{name}", type_=wallet_events.c[name].type)
+                for name in _EVENT_COLUMNS
+            ),
+        ),
+    )
+    .returning(wallet_events.c.walletId)
+)
+_INSERT_EVENT = insert(wallet_events)
+
 
 class SqlUserRepository:
     """Users in the `users` table."""
@@ -26,7 +68,7 @@ class SqlUserRepository:
         self._connection = connection
 
     async def get(self, user_id: str) -> User | None:
-        row = (await self._connection.execute(select(users).where(users.c.id == user_id))).first()
+        row = (await self._connection.execute(_USER_BY_ID, {"user_id": user_id})).first()
         return None if row is None else _user(row)
 
     async def get_by_email(self, email: str) -> User | None:
@@ -56,10 +98,9 @@ class SqlWalletRepository:
         self._connection = connection
 
     async def get_by_user(self, user_id: str, *, for_update: bool = False) -> Wallet | None:
-        statement = select(wallets).where(wallets.c.userId == user_id)
-        if for_update:
-            statement = statement.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds it
-        row = (await self._connection.execute(statement)).first()
+        # SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the write lock.
+        statement = _WALLET_BY_USER_FOR_UPDATE if for_update else _WALLET_BY_USER
+        row = (await self._connection.execute(statement, {"user_id": user_id})).first()
         return None if row is None else _wallet(row)
 
     async def page(self, after_id: str | None, limit: int) -> list[Wallet]:
@@ -81,32 +122,43 @@ class SqlWalletRepository:
         )
         await self._connection.execute(statement)
 
-    async def add(self, wallet: Wallet) -> Wallet:
-        statement = (
-            _insert(self._connection, wallets)
-            .values(
-                id=wallet.id,
-                userId=wallet.user_id,
-                publicKey=wallet.public_key,
-                encryptedKey=wallet.encrypted_key,
-                createdAt=_to_db(wallet.created_at),
-                updatedAt=_to_db(wallet.updated_at),
-            )
-            .on_conflict_do_nothing(index_elements=[wallets.c.userId])
-            .returning(wallets.c.id)
-        )
+    async def add(self, wallet: Wallet, created: WalletEvent | None = None) -> Wallet:
+        values = {
+            "id": wallet.id,
+            "userId": wallet.user_id,
+            "publicKey": wallet.public_key,
+            "encryptedKey": wallet.encrypted_key,
+            "createdAt": _to_db(wallet.created_at),
+            "updatedAt": _to_db(wallet.updated_at),
+        }
         try:
-            inserted = (await self._connection.execute(statement)).first()
+            inserted = await self._insert_with_event(values, created)
         except IntegrityError as error:
             if _is_foreign_key_violation(error):
                 raise UserNotFound(wallet.user_id) from None
             raise PublicKeyTaken from None
-        if inserted is not None:
+        if inserted:
             return wallet
         stored = await self.get_by_user(wallet.user_id)
         if stored is None:
             raise UserNotFound(wallet.user_id)
         return stored
+
+    async def _insert_with_event(self, values: dict[str, Any], created: WalletEvent | None) -> bool:
+        """Whether the wallet was inserted (with its first event, if given). On PostgreSQL one
+        statement does both: the event's INSERT selects from the wallet's INSERT ... RETURNING,
+        so it happens only if the wallet row did.
+        """
+        dialect = self._connection.dialect.name
+        if created is not None and dialect == "postgresql":
+            event = {f"event_{name}": value for name, value in _event_row(created).items()}
+            statement = _INSERT_WALLET_WITH_EVENT
+            return (await self._connection.execute(statement, values | event)).first() is not None
+        inserted = (await self._connection.execute(_INSERT_WALLET[dialect], values)).first()
+        if inserted is None or created is None:
+            return inserted is not None
+        await self._connection.execute(_INSERT_EVENT, _event_row(created))
+        return True
 
 
 class SqlWalletEventRepository:
