@@ -1,0 +1,274 @@
+"""The benchmark suite: the service measured against the machine's floors, in one run.
+
+1. crypto floor (PyNaCl keypair + one AEAD encryption, one core) vs CreateUserWallet in-process
+   on the in-memory adapters with a warm key cache;
+2. pgbench running the creation transaction and a single-row lookup on the seed schema vs
+   wrk driving HTTP creations (new users each time), replays and GETs, per worker count.
+
+Every run is bounded (BENCH_SECONDS each, loopback only). Writes bench/results/REPORT.md.
+Run with `just bench`.
+"""
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncpg
+import nacl.bindings
+import nacl.utils
+from nacl.public import PrivateKey
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from application.create_user_wallet import CreateWalletRequest  # noqa: E402
+from application.register_user import RegisterUserRequest  # noqa: E402
+from domain.secrets import EncryptionKey  # noqa: E402
+from entrypoints.container import open_container  # noqa: E402
+from entrypoints.settings import Settings  # noqa: E402
+from tests.conftest import fresh_postgres_database  # noqa: E402
+from tests.servers import ServerProcess  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+KEY = "a caller key of at least 16 characters"
+TOKEN = "bench-token-0123456789"  # noqa: S105 - a throwaway token for a throwaway server
+RESULTS = ROOT / "bench" / "results"
+PRESET_USERS = 100_000
+
+
+def per_second(work: Callable[[], object], seconds: float) -> float:
+    done, deadline = 0, time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for _ in range(100):
+            work()
+        done += 100
+    return done / (time.perf_counter() - started)
+
+
+def crypto_floor(seconds: float) -> float:
+    """Keypairs plus one XChaCha20-Poly1305 encryption each, per second, one core."""
+    key = nacl.utils.random(32)
+
+    def once() -> None:
+        _, secret = nacl.bindings.crypto_sign_seed_keypair(nacl.utils.random(32))
+        nonce = nacl.utils.random(24)
+        nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(secret[:32], b"ad", nonce, key)
+
+    PrivateKey.generate()
+    return per_second(once, seconds)
+
+
+async def in_process_creations(seconds: float, users: int = 60_000) -> float:
+    """CreateUserWallet calls per second for users registered beforehand (not timed)."""
+    async with open_container(Settings(database_url="memory://")) as container:
+        register, create = container.register_user, container.create_user_wallet
+        user_ids = [
+            (await register()(RegisterUserRequest(f"u{n}@example.com"))).id for n in range(users)
+        ]
+        with EncryptionKey.from_text(KEY) as key:
+            await create()(CreateWalletRequest(user_ids.pop(), key))  # warms the key cache
+            done, started = 0, time.perf_counter()
+            while user_ids and time.perf_counter() - started < seconds:
+                await create()(CreateWalletRequest(user_ids.pop(), key))
+                done += 1
+        return done / (time.perf_counter() - started)
+
+
+CREATE_TRANSACTION = """\\set n random(1, {users})
+BEGIN;
+SELECT id FROM users WHERE id = 'pg-' || :n;
+INSERT INTO wallets (id, "userId", "publicKey", "encryptedKey", "createdAt", "updatedAt")
+  VALUES (gen_random_uuid()::text, 'pg-' || :n, 'G' || md5(random()::text) || md5(random()::text),
+          'wo1$bench', now(), now())
+  ON CONFLICT ("userId") DO NOTHING RETURNING id;
+COMMIT;
+"""
+LOOKUP = """\\set n random(1, {users})
+SELECT * FROM users WHERE id = 'pg-' || :n;
+"""
+
+WRK_CREATE = """local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+counter = 0
+request = function()
+  counter = counter + 1
+  local user = PREFIX .. '-' .. tid .. '-' .. counter
+  local body = '{"userId":"' .. user .. '","encryptionKey":"KEY"}'
+  return wrk.format("POST", "/wallets/create-user-wallet", HEADERS, body)
+end
+"""
+WRK_REPLAY = """request = function()
+  local user = PREFIX .. '-1-' .. math.random(1, EXISTING)
+  local body = '{"userId":"' .. user .. '","encryptionKey":"KEY"}'
+  return wrk.format("POST", "/wallets/create-user-wallet", HEADERS, body)
+end
+"""
+WRK_GET = """request = function()
+  return wrk.format("GET", "/wallets/user/" .. PREFIX .. "-1-" .. math.random(1, EXISTING), HEADERS)
+end
+"""
+
+
+async def seed_users(url: str, prefixes: list[str], count: int) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        for prefix in prefixes:
+            await connection.execute(
+                "INSERT INTO users SELECT $1 || '-' || g, $1 || '-' || g || '@bench.example', "
+                "now(), now() FROM generate_series(1, $2) g",
+                prefix,
+                count,
+            )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+def pgbench(url: str, script: str, clients: int, seconds: float) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
+        file.write(script.format(users=PRESET_USERS))
+    result = subprocess.run(
+        [
+            "pgbench",
+            "-n",
+            "-f",
+            file.name,
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(int(seconds)),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    Path(file.name).unlink()
+    match = re.search(r"tps = ([0-9.]+)", result.stdout)
+    if match is None:
+        raise SystemExit(f"pgbench printed no tps:\n{result.stdout}")
+    return float(match[1])
+
+
+def wrk(base_url: str, lua: str, seconds: float, connections: int = 32) -> tuple[float, str]:
+    headers = '{["Authorization"]="Bearer ' + TOKEN + '",["Content-Type"]="application/json"}'
+    script = lua.replace("HEADERS", headers).replace("KEY", KEY)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script)
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{int(seconds)}s",
+            "--latency",
+            "-s",
+            file.name,
+            base_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    Path(file.name).unlink()
+    rate = re.search(r"Requests/sec:\s+([0-9.]+)", result.stdout)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+    if errors:
+        raise SystemExit(f"wrk saw {errors[1]} failed responses:\n{result.stdout}")
+    p99 = re.search(r"99%\s+(\S+)", result.stdout)
+    if rate is None or p99 is None:
+        raise SystemExit(f"wrk printed no rate:\n{result.stdout}")
+    return float(rate[1]), p99[1]
+
+
+def http_rates(url: str, workers: int, seconds: float) -> dict[str, tuple[float, str]]:
+    prefix = f"w{workers}"
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
+        server = ServerProcess(env, Path(tmp) / "server.log", workers=workers).start()
+        try:
+            create = wrk(server.base_url, WRK_CREATE.replace("PREFIX", f'"{prefix}"'), seconds)
+            existing = "500"
+            rates = {"create": create}
+            for name, template in (("replay", WRK_REPLAY), ("get", WRK_GET)):
+                lua = template.replace("PREFIX", f'"{prefix}"').replace("EXISTING", existing)
+                rates[name] = wrk(server.base_url, lua, seconds)
+        finally:
+            server.stop()
+    return rates
+
+
+def main() -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    floor = crypto_floor(SECONDS)
+    in_process = asyncio.run(in_process_creations(SECONDS))
+    with fresh_postgres_database("bench_suite") as url:
+        subprocess.run(
+            [sys.executable, "-m", "entrypoints.cli", "migrate"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+            check=True,
+            capture_output=True,
+        )
+        prefixes = ["pg", "w1-1", "w1-2", "w2-1", "w2-2"]
+        asyncio.run(seed_users(url, prefixes, PRESET_USERS))
+        pg_create = pgbench(url, CREATE_TRANSACTION, 8, SECONDS)
+        pg_lookup = pgbench(url, LOOKUP, 8, SECONDS)
+        http = {workers: http_rates(url, workers, SECONDS) for workers in (1, 2)}
+    best = max(http, key=lambda workers: http[workers]["create"][0])
+    rows = [
+        ("crypto floor (keypair + AEAD, one core)", f"{floor:,.0f}/s", ""),
+        (
+            "CreateUserWallet in-process, memory adapters, warm cache",
+            f"{in_process:,.0f}/s",
+            f"{in_process / floor:.2f} of the crypto floor (target ≥ 0.5)",
+        ),
+        ("pgbench creation transaction (8 clients)", f"{pg_create:,.0f} tps", ""),
+        ("pgbench single-row lookup (8 clients)", f"{pg_lookup:,.0f} tps", ""),
+    ]
+    for workers, rates in http.items():
+        for name, (rate, p99) in rates.items():
+            floor_rate = pg_create if name == "create" else pg_lookup
+            target = "≥ 0.5" if name == "create" else "≥ 0.3"
+            rows.append(
+                (
+                    f"HTTP {name}, {workers} worker(s), wrk 32 connections (p99 {p99})",
+                    f"{rate:,.0f}/s",
+                    f"{rate / floor_rate:.3f} of pgbench (target {target})",
+                )
+            )
+    report = [
+        "# Benchmark report",
+        "",
+        (
+            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} "
+            f"cores, {SECONDS:.0f} s per figure, service, PostgreSQL and load generator together. "
+            f"Best worker count for creation: {best}."
+        ),
+        "",
+        "| figure | value | ratio |",
+        "| --- | --- | --- |",
+        *(f"| {name} | {value} | {ratio} |" for name, value, ratio in rows),
+        "",
+    ]
+    (RESULTS / "REPORT.md").write_text("\n".join(report))
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()
