@@ -134,65 +134,40 @@ async def seed_users(url: str, prefixes: list[str], count: int) -> None:
         await connection.close()
 
 
+def run_with_script(argv: list[str], script: str, suffix: str) -> str:
+    """Run a load tool with `script` in a temporary file (its path replaces SCRIPT in argv)."""
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False) as file:
+        file.write(script)
+    try:
+        command = [file.name if arg == "SCRIPT" else arg for arg in argv]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    finally:
+        Path(file.name).unlink()
+
+
 def pgbench(url: str, script: str, clients: int, seconds: float) -> float:
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
-        file.write(script.format(users=PRESET_USERS))
-    result = subprocess.run(
-        [
-            "pgbench",
-            "-n",
-            "-f",
-            file.name,
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            "-T",
-            str(int(seconds)),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    argv = ["pgbench", "-n", "-f", "SCRIPT", "-c", str(clients), "-j", "2", "-T"]
+    output = run_with_script(
+        [*argv, str(int(seconds)), url], script.format(users=PRESET_USERS), ".sql"
     )
-    Path(file.name).unlink()
-    match = re.search(r"tps = ([0-9.]+)", result.stdout)
+    match = re.search(r"tps = ([0-9.]+)", output)
     if match is None:
-        raise SystemExit(f"pgbench printed no tps:\n{result.stdout}")
+        raise SystemExit(f"pgbench printed no tps:\n{output}")
     return float(match[1])
 
 
 def wrk(base_url: str, lua: str, seconds: float, connections: int = 32) -> tuple[float, str]:
     headers = '{["Authorization"]="Bearer ' + TOKEN + '",["Content-Type"]="application/json"}'
     script = lua.replace("HEADERS", headers).replace("KEY", KEY)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
-        file.write(script)
-    result = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "2",
-            "-c",
-            str(connections),
-            "-d",
-            f"{int(seconds)}s",
-            "--latency",
-            "-s",
-            file.name,
-            base_url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    Path(file.name).unlink()
-    rate = re.search(r"Requests/sec:\s+([0-9.]+)", result.stdout)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+    argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{int(seconds)}s", "--latency"]
+    output = run_with_script([*argv, "-s", "SCRIPT", base_url], script, ".lua")
+    rate = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
-        raise SystemExit(f"wrk saw {errors[1]} failed responses:\n{result.stdout}")
-    p99 = re.search(r"99%\s+(\S+)", result.stdout)
+        raise SystemExit(f"wrk saw {errors[1]} failed responses:\n{output}")
+    p99 = re.search(r"99%\s+(\S+)", output)
     if rate is None or p99 is None:
-        raise SystemExit(f"wrk printed no rate:\n{result.stdout}")
+        raise SystemExit(f"wrk printed no rate:\n{output}")
     return float(rate[1]), p99[1]
 
 
