@@ -157,6 +157,14 @@ def pgbench(url: str, script: str, clients: int, seconds: float) -> float:
 
 
 def wrk(base_url: str, lua: str, seconds: float, connections: int = 32) -> tuple[float, str]:
+    rate, _, p99 = wrk_latency(base_url, lua, seconds, connections)
+    return rate, f"{p99:.1f} ms"
+
+
+def wrk_latency(
+    base_url: str, lua: str, seconds: float, connections: int = 32
+) -> tuple[float, float, float]:
+    """Requests per second, p50 and p99 in milliseconds."""
     headers = '{["Authorization"]="Bearer ' + TOKEN + '",["Content-Type"]="application/json"}'
     script = lua.replace("HEADERS", headers).replace("KEY", KEY)
     argv = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{int(seconds)}s", "--latency"]
@@ -165,10 +173,63 @@ def wrk(base_url: str, lua: str, seconds: float, connections: int = 32) -> tuple
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise SystemExit(f"wrk saw {errors[1]} failed responses:\n{output}")
-    p99 = re.search(r"99%\s+(\S+)", output)
-    if rate is None or p99 is None:
+    p50 = re.search(r"^\s+50%\s+(\S+)$", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)$", output, re.MULTILINE)
+    if rate is None or p50 is None or p99 is None:
         raise SystemExit(f"wrk printed no rate:\n{output}")
-    return float(rate[1]), p99[1]
+    return float(rate[1]), milliseconds(p50[1]), milliseconds(p99[1])
+
+
+GROWTH_LEVELS = (10_000, 100_000, 1_000_000)
+_SERIES = "FROM generate_series($1::int, $2::int) g"
+GROWTH_STATEMENTS = (
+    f"INSERT INTO users SELECT 'g-' || g, 'g-' || g || '@bench.example', now(), now() {_SERIES}",
+    (
+        "INSERT INTO wallets SELECT 'gw-' || g, 'g-' || g, 'G' || lpad(g::text, 55, '0'), "
+        f"'wo1$bench', now(), now() {_SERIES}"
+    ),
+    (
+        "INSERT INTO wallet_events SELECT 'gw-' || g, 1, 'created', now(), NULL, '{}', "
+        f"repeat('0', 64), md5(g::text) || md5(g::text) {_SERIES}"
+    ),
+)
+
+
+async def grow_to(url: str, have: int, want: int) -> None:
+    """Stored wallets (with users and a created event each) from `have` up to `want`."""
+    connection = await asyncpg.connect(url)
+    try:
+        for statement in GROWTH_STATEMENTS:
+            await connection.execute(statement, have + 1, want)
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+def milliseconds(text: str) -> float:
+    """wrk's '850.00us', '45.12ms' or '1.02s' in milliseconds."""
+    number, unit = re.fullmatch(r"([0-9.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def creation_latency_by_size(url: str, seconds: float) -> dict[int, tuple[float, float]]:
+    """Creation p50 and p99 (ms) with 10 thousand, 100 thousand and 1 million wallets stored."""
+    latencies, have = {}, 0
+    for level in GROWTH_LEVELS:
+        asyncio.run(grow_to(url, have, level))
+        have = level
+        prefix = f"grow{level}"
+        asyncio.run(seed_users(url, [f"{prefix}-1", f"{prefix}-2"], 20_000))
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
+            server = ServerProcess(env, Path(tmp) / "server.log").start()
+            try:
+                lua = WRK_CREATE.replace("PREFIX", f'"{prefix}"')
+                _, p50, p99 = wrk_latency(server.base_url, lua, seconds)
+            finally:
+                server.stop()
+        latencies[level] = (p50, p99)
+    return latencies
 
 
 def http_rates(url: str, workers: int, seconds: float) -> dict[str, tuple[float, str]]:
@@ -205,6 +266,7 @@ def main() -> None:
         pg_create = pgbench(url, CREATE_TRANSACTION, 8, SECONDS)
         pg_lookup = pgbench(url, LOOKUP, 8, SECONDS)
         http = {workers: http_rates(url, workers, SECONDS) for workers in (1, 2)}
+        growth = creation_latency_by_size(url, SECONDS)
     best = max(http, key=lambda workers: http[workers]["create"][0])
     rows = [
         ("crypto floor (keypair + AEAD, one core)", f"{floor:,.0f}/s", ""),
@@ -227,6 +289,15 @@ def main() -> None:
                     f"{rate / floor_rate:.3f} of pgbench (target {target})",
                 )
             )
+    for level, (median, tail) in growth.items():
+        ratio = median / growth[GROWTH_LEVELS[0]][0]
+        rows.append(
+            (
+                f"HTTP creation with {level:,} wallets stored (1 worker, wrk 32 connections)",
+                f"p50 {median:.1f} ms, p99 {tail:.1f} ms",
+                f"p50 {ratio:.2f} of the 10,000 figure (target at 1 M ≤ 1.3)",
+            )
+        )
     report = [
         "# Benchmark report",
         "",
