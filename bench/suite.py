@@ -3,7 +3,9 @@
 1. crypto floor (PyNaCl keypair + one AEAD encryption, one core) vs CreateUserWallet in-process
    on the in-memory adapters with a warm key cache;
 2. pgbench running the creation transaction and a single-row lookup on the seed schema vs
-   wrk driving HTTP creations (new users each time), replays and GETs, per worker count.
+   wrk driving HTTP creations (new users each time), replays and GETs, per worker count;
+4. creation p50/p99 with 10 thousand, 100 thousand and 1 million wallets stored;
+5. server RSS after 10 thousand and 100 thousand creations.
 
 Every run is bounded (BENCH_SECONDS each, loopback only). Writes bench/results/REPORT.md.
 Run with `just bench`.
@@ -232,6 +234,46 @@ def creation_latency_by_size(url: str, seconds: float) -> dict[int, tuple[float,
     return latencies
 
 
+MEMORY_CHECKPOINTS = (10_000, 100_000)
+MEMORY_CHUNK_SECONDS = 5
+MEMORY_CHUNK_USERS = 4_000
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process, MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no VmRSS for {pid}")
+
+
+def rss_after_creations(url: str) -> dict[int, tuple[int, float]]:
+    """Server RSS once at least 10 thousand, then 100 thousand wallets were created through it:
+    wrk runs in chunks of a few seconds, each chunk for users of its own."""
+    chunks = MEMORY_CHECKPOINTS[-1] // (MEMORY_CHUNK_SECONDS * 500) + 1
+    prefixes = [f"mem{chunk}-{thread}" for chunk in range(chunks) for thread in (1, 2)]
+    asyncio.run(seed_users(url, prefixes, MEMORY_CHUNK_USERS))
+    readings: dict[int, tuple[int, float]] = {}
+    created = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
+        server = ServerProcess(env, Path(tmp) / "server.log").start()
+        try:
+            assert server.process is not None  # noqa: S101 - started above
+            for chunk in range(chunks):
+                lua = WRK_CREATE.replace("PREFIX", f'"mem{chunk}"')
+                rate, _, _ = wrk_latency(server.base_url, lua, MEMORY_CHUNK_SECONDS)
+                created += int(rate * MEMORY_CHUNK_SECONDS)
+                for checkpoint in MEMORY_CHECKPOINTS:
+                    if created >= checkpoint and checkpoint not in readings:
+                        readings[checkpoint] = (created, rss_mib(server.process.pid))
+                if len(readings) == len(MEMORY_CHECKPOINTS):
+                    break
+        finally:
+            server.stop()
+    return readings
+
+
 def http_rates(url: str, workers: int, seconds: float) -> dict[str, tuple[float, str]]:
     prefix = f"w{workers}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,6 +309,7 @@ def main() -> None:
         pg_lookup = pgbench(url, LOOKUP, 8, SECONDS)
         http = {workers: http_rates(url, workers, SECONDS) for workers in (1, 2)}
         growth = creation_latency_by_size(url, SECONDS)
+        memory = rss_after_creations(url)
     best = max(http, key=lambda workers: http[workers]["create"][0])
     rows = [
         ("crypto floor (keypair + AEAD, one core)", f"{floor:,.0f}/s", ""),
@@ -296,6 +339,15 @@ def main() -> None:
                 f"HTTP creation with {level:,} wallets stored (1 worker, wrk 32 connections)",
                 f"p50 {median:.1f} ms, p99 {tail:.1f} ms",
                 f"p50 {ratio:.2f} of the 10,000 figure (target at 1 M ≤ 1.3)",
+            )
+        )
+    first_rss = memory[MEMORY_CHECKPOINTS[0]][1] if memory else 0.0
+    for checkpoint, (created, rss) in memory.items():
+        rows.append(
+            (
+                f"server RSS after {created:,} creations (checkpoint {checkpoint:,}, 1 worker)",
+                f"{rss:.0f} MiB",
+                f"{rss / first_rss:.2f} of the first checkpoint (target ≤ 1.1)",
             )
         )
     report = [
