@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from application.create_user_wallet import CreateWalletRequest  # noqa: E402
 from application.register_user import RegisterUserRequest  # noqa: E402
+from bench.open_loop import run_open_loop  # noqa: E402
 from domain.secrets import EncryptionKey  # noqa: E402
 from entrypoints.container import open_container  # noqa: E402
 from entrypoints.settings import Settings  # noqa: E402
@@ -274,6 +275,40 @@ def rss_after_creations(url: str) -> dict[int, tuple[int, float]]:
     return readings
 
 
+def creation_latency_at(url: str, workers: int, rate: float, seconds: float) -> dict[str, float]:
+    """p50, p99 and p99.9 (ms) of creations sent open-loop at `rate` per second, new users."""
+    count = int(rate * seconds) + 1
+    asyncio.run(seed_users(url, ["lat"], count))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
+        server = ServerProcess(env, Path(tmp) / "server.log", workers=workers).start()
+        try:
+            port = int(server.base_url.rsplit(":", 1)[1])
+
+            def creation(number: int) -> bytes:
+                body = f'{{"userId":"lat-{number + 1}","encryptionKey":"{KEY}"}}'.encode()
+                head = (
+                    "POST /wallets/create-user-wallet HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                )
+                return head.encode() + body
+
+            result = asyncio.run(
+                run_open_loop(
+                    ("127.0.0.1", port), creation, rate=rate, seconds=seconds, connections=64
+                )
+            )
+        finally:
+            server.stop()
+    if result.failures:
+        raise SystemExit(f"{result.failures} creations failed at {rate:.0f}/s")
+    return {
+        name: result.percentile(fraction) * 1000
+        for name, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999))
+    }
+
+
 def http_rates(url: str, workers: int, seconds: float) -> dict[str, tuple[float, str]]:
     prefix = f"w{workers}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,9 +343,11 @@ def main() -> None:
         pg_create = pgbench(url, CREATE_TRANSACTION, 8, SECONDS)
         pg_lookup = pgbench(url, LOOKUP, 8, SECONDS)
         http = {workers: http_rates(url, workers, SECONDS) for workers in (1, 2)}
+        best = max(http, key=lambda workers: http[workers]["create"][0])
+        half_peak = http[best]["create"][0] / 2
+        latency = creation_latency_at(url, best, half_peak, max(SECONDS, 10))
         growth = creation_latency_by_size(url, SECONDS)
         memory = rss_after_creations(url)
-    best = max(http, key=lambda workers: http[workers]["create"][0])
     rows = [
         ("crypto floor (keypair + AEAD, one core)", f"{floor:,.0f}/s", ""),
         (
@@ -332,6 +369,16 @@ def main() -> None:
                     f"{rate / floor_rate:.3f} of pgbench (target {target})",
                 )
             )
+    rows.append(
+        (
+            (
+                f"HTTP creation latency at half the peak ({half_peak:,.0f}/s open loop, "
+                f"{best} worker(s))"
+            ),
+            ", ".join(f"{name} {value:.1f} ms" for name, value in latency.items()),
+            f"p99 {latency['p99']:.1f} ms (target ≤ 20 ms)",
+        )
+    )
     for level, (median, tail) in growth.items():
         ratio = median / growth[GROWTH_LEVELS[0]][0]
         rows.append(
