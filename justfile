@@ -36,3 +36,4 @@ migrate:
 bench:
     uv run python bench/cipher_bench.py
     uv run python bench/suite.py
+    uv run python bench/chart.py

@@ -7,7 +7,8 @@
 4. creation p50/p99 with 10 thousand, 100 thousand and 1 million wallets stored;
 5. server RSS after 10 thousand and 100 thousand creations.
 
-Every run is bounded (BENCH_SECONDS each, loopback only). Writes bench/results/REPORT.md.
+Every run is bounded (BENCH_SECONDS each, loopback only). Writes bench/results/REPORT.md
+(bench/chart.py then draws it as report.png).
 Run with `just bench`.
 """
 
