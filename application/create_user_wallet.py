@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from application.wallet_access import seal_checked
+from application.wallet_access import open_seed, seal_checked
 from domain.audit import EventType, WalletEvent
 from domain.errors import WalletExistsUnderAnotherKey, WalletKeyMismatch
 from domain.model import Wallet, WalletBinding, check_id
@@ -67,7 +67,6 @@ class CreateUserWallet:
 
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
         try:
-            seed = await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
+            (await open_seed(self._cipher, wallet, key)).wipe()
         except WalletKeyMismatch:
             raise WalletExistsUnderAnotherKey(wallet.user_id) from None
-        seed.wipe()

@@ -50,8 +50,10 @@ async def record(
     actor: str | None,
     details: dict[str, str] | None = None,
 ) -> WalletEvent:
-    """Append the next event of the wallet's audit chain (the wallet must be held)."""
-    previous = None if event_type is EventType.CREATED else await uow.events.last(wallet.id)
+    """Append the next event of an existing wallet's audit chain (the wallet must be held).
+    A new wallet's `created` event goes in with the wallet itself (`WalletRepository.add`).
+    """
+    previous = await uow.events.last(wallet.id)
     event = WalletEvent.after(previous, wallet.id, event_type, actor, details)
     await uow.events.append(event)
     return event

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import fresh_postgres_database
 from tests.load import LoadClient
-from tests.servers import ServerProcess
+from tests.servers import serving
 from tests.support import KEY, TOKEN
 
 USERS = int(os.environ.get("BENCH_USERS", "2000"))
@@ -58,14 +58,13 @@ async def run(base_url: str, server_pid: int) -> None:
 
 
 def main() -> None:
-    with fresh_postgres_database("bench") as url, tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
-        server = ServerProcess(env, Path(tmp) / "server.log", workers=WORKERS).start()
-        try:
-            assert server.process is not None  # noqa: S101 - started above
-            asyncio.run(run(server.base_url, server.process.pid))
-        finally:
-            server.stop()
+    with (
+        fresh_postgres_database("bench") as url,
+        tempfile.TemporaryDirectory() as tmp,
+        serving(url, Path(tmp) / "server.log", token=TOKEN, workers=WORKERS) as server,
+    ):
+        assert server.process is not None  # noqa: S101 - started above
+        asyncio.run(run(server.base_url, server.process.pid))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from domain.secrets import EncryptionKey  # noqa: E402
 from entrypoints.container import open_container  # noqa: E402
 from entrypoints.settings import Settings  # noqa: E402
 from tests.conftest import fresh_postgres_database  # noqa: E402
-from tests.servers import ServerProcess  # noqa: E402
+from tests.servers import serving  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 KEY = "a caller key of at least 16 characters"
@@ -224,14 +224,12 @@ def creation_latency_by_size(url: str, seconds: float) -> dict[int, tuple[float,
         have = level
         prefix = f"grow{level}"
         asyncio.run(seed_users(url, [f"{prefix}-1", f"{prefix}-2"], 20_000))
-        with tempfile.TemporaryDirectory() as tmp:
-            env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
-            server = ServerProcess(env, Path(tmp) / "server.log").start()
-            try:
-                lua = WRK_CREATE.replace("PREFIX", f'"{prefix}"')
-                _, p50, p99 = wrk_latency(server.base_url, lua, seconds)
-            finally:
-                server.stop()
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            serving(url, Path(tmp) / "log", token=TOKEN) as server,
+        ):
+            lua = WRK_CREATE.replace("PREFIX", f'"{prefix}"')
+            _, p50, p99 = wrk_latency(server.base_url, lua, seconds)
         latencies[level] = (p50, p99)
     return latencies
 
@@ -257,51 +255,45 @@ def rss_after_creations(url: str) -> dict[int, tuple[int, float]]:
     asyncio.run(seed_users(url, prefixes, MEMORY_CHUNK_USERS))
     readings: dict[int, tuple[int, float]] = {}
     created = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
-        server = ServerProcess(env, Path(tmp) / "server.log").start()
-        try:
-            assert server.process is not None  # noqa: S101 - started above
-            for chunk in range(chunks):
-                lua = WRK_CREATE.replace("PREFIX", f'"mem{chunk}"')
-                rate, _, _ = wrk_latency(server.base_url, lua, MEMORY_CHUNK_SECONDS)
-                created += int(rate * MEMORY_CHUNK_SECONDS)
-                for checkpoint in MEMORY_CHECKPOINTS:
-                    if created >= checkpoint and checkpoint not in readings:
-                        readings[checkpoint] = (created, rss_mib(server.process.pid))
-                if len(readings) == len(MEMORY_CHECKPOINTS):
-                    break
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(url, Path(tmp) / "log", token=TOKEN) as server,
+    ):
+        assert server.process is not None  # noqa: S101 - started above
+        for chunk in range(chunks):
+            lua = WRK_CREATE.replace("PREFIX", f'"mem{chunk}"')
+            rate, _, _ = wrk_latency(server.base_url, lua, MEMORY_CHUNK_SECONDS)
+            created += int(rate * MEMORY_CHUNK_SECONDS)
+            for checkpoint in MEMORY_CHECKPOINTS:
+                if created >= checkpoint and checkpoint not in readings:
+                    readings[checkpoint] = (created, rss_mib(server.process.pid))
+            if len(readings) == len(MEMORY_CHECKPOINTS):
+                break
     return readings
+
+
+def _creation_request(number: int) -> bytes:
+    """The raw HTTP/1.1 creation request for user lat-<number + 1>."""
+    body = f'{{"userId":"lat-{number + 1}","encryptionKey":"{KEY}"}}'.encode()
+    head = (
+        "POST /wallets/create-user-wallet HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 def creation_latency_at(url: str, workers: int, rate: float, seconds: float) -> dict[str, float]:
     """p50, p99 and p99.9 (ms) of creations sent open-loop at `rate` per second, new users."""
-    count = int(rate * seconds) + 1
-    asyncio.run(seed_users(url, ["lat"], count))
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
-        server = ServerProcess(env, Path(tmp) / "server.log", workers=workers).start()
-        try:
-            port = int(server.base_url.rsplit(":", 1)[1])
-
-            def creation(number: int) -> bytes:
-                body = f'{{"userId":"lat-{number + 1}","encryptionKey":"{KEY}"}}'.encode()
-                head = (
-                    "POST /wallets/create-user-wallet HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n"
-                )
-                return head.encode() + body
-
-            result = asyncio.run(
-                run_open_loop(
-                    ("127.0.0.1", port), creation, rate=rate, seconds=seconds, connections=64
-                )
-            )
-        finally:
-            server.stop()
+    asyncio.run(seed_users(url, ["lat"], int(rate * seconds) + 1))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(url, Path(tmp) / "log", token=TOKEN, workers=workers) as server,
+    ):
+        address = ("127.0.0.1", server.port)
+        result = asyncio.run(
+            run_open_loop(address, _creation_request, rate=rate, seconds=seconds, connections=64)
+        )
     if result.failures:
         raise SystemExit(f"{result.failures} creations failed at {rate:.0f}/s")
     return {
@@ -312,18 +304,16 @@ def creation_latency_at(url: str, workers: int, rate: float, seconds: float) -> 
 
 def http_rates(url: str, workers: int, seconds: float) -> dict[str, tuple[float, str]]:
     prefix = f"w{workers}"
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": url, "WALLET_API_TOKENS": TOKEN}
-        server = ServerProcess(env, Path(tmp) / "server.log", workers=workers).start()
-        try:
-            create = wrk(server.base_url, WRK_CREATE.replace("PREFIX", f'"{prefix}"'), seconds)
-            existing = "500"
-            rates = {"create": create}
-            for name, template in (("replay", WRK_REPLAY), ("get", WRK_GET)):
-                lua = template.replace("PREFIX", f'"{prefix}"').replace("EXISTING", existing)
-                rates[name] = wrk(server.base_url, lua, seconds)
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(url, Path(tmp) / "log", token=TOKEN, workers=workers) as server,
+    ):
+        rates = {
+            "create": wrk(server.base_url, WRK_CREATE.replace("PREFIX", f'"{prefix}"'), seconds)
+        }
+        for name, template in (("replay", WRK_REPLAY), ("get", WRK_GET)):
+            lua = template.replace("PREFIX", f'"{prefix}"').replace("EXISTING", "500")
+            rates[name] = wrk(server.base_url, lua, seconds)
     return rates
 
 

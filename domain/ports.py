@@ -43,6 +43,10 @@ class WalletRepository(Protocol):
         """
         ...
 
+    async def ids(self, after_id: str | None, limit: int) -> list[str]:
+        """Up to `limit` wallet ids greater than `after_id`, in order; read only, not locked."""
+        ...
+
     async def update(self, wallet: Wallet) -> None:
         """Store the wallet's mutable fields (encrypted key, status, export time, updated time).
         The wallet should have been read `for_update` in this unit of work. Needs a commit.
@@ -74,12 +78,6 @@ class WalletEventRepository(Protocol):
 
     async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
         """Up to `limit` events of the wallet with sequence numbers above `after_sequence`,
-        in order.
-        """
-        ...
-
-    async def wallet_ids(self, after_id: str | None, limit: int) -> list[str]:
-        """Up to `limit` ids of wallets (with or without events) greater than `after_id`,
         in order.
         """
         ...

@@ -11,6 +11,7 @@ from adapters.sql.engine import PoolSettings, async_url
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
 TESTNET_NETWORK = "Test SDF Network ; September 2015"
 PUBLIC_NETWORK = "Public Global Stellar Network ; September 2015"
+DEFAULT_NETWORKS = frozenset({TESTNET_NETWORK, PUBLIC_NETWORK})
 MEMORY_DATABASE_URL = "memory://"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RATE_LIMIT = re.compile(r"([1-9][0-9]{0,8})/(second|minute|hour|day)")
@@ -34,7 +35,7 @@ class Settings:
     key_cache_size: int = 16
     key_cache_ttl: float = 600.0
     rate_limit: tuple[int, str] | None = None
-    networks: frozenset[str] = frozenset({TESTNET_NETWORK, PUBLIC_NETWORK})
+    networks: frozenset[str] = DEFAULT_NETWORKS
     allow_export: bool = False
     rotation_batch_size: int = 100
 
@@ -84,8 +85,7 @@ class Settings:
             kdf=kdf,
             pool=pool,
             db_timeout=_float(environ, "WALLET_DB_TIMEOUT", 5.0),
-            networks=frozenset(_list(environ, "WALLET_NETWORKS"))
-            or frozenset({TESTNET_NETWORK, PUBLIC_NETWORK}),
+            networks=frozenset(_list(environ, "WALLET_NETWORKS")) or DEFAULT_NETWORKS,
             allow_export=_bool(environ, "WALLET_ALLOW_EXPORT"),
             rotation_batch_size=_int(environ, "WALLET_ROTATION_BATCH_SIZE", 100, minimum=1),
             key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),

@@ -7,7 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -78,3 +79,17 @@ class ServerProcess:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"server did not start: {self.log.read_text()[-3000:]}")
+
+
+@contextmanager
+def serving(
+    database_url: str, log: Path, *, token: str, workers: int = 1, **env: str
+) -> Iterator[ServerProcess]:
+    """A started server on `database_url` accepting `token` (plus any WALLET_* `env`), stopped
+    on exit, whatever state a test left it in."""
+    environment = {**os.environ, "DATABASE_URL": database_url, "WALLET_API_TOKENS": token, **env}
+    server = ServerProcess(environment, log, workers=workers).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, Literal
 
+from sqlalchemy.engine import make_url
+
 CutMode = Literal["reset", "blackhole"]
 
 _CHUNK = 65536
@@ -33,6 +35,14 @@ class TcpProxy:
         self._flowing = asyncio.Event()
         self.port = 0
         self.connections_made = 0
+
+    @classmethod
+    def in_front_of(cls, database_url: str) -> tuple["TcpProxy", str]:
+        """A started proxy to the database's host and port, and the URL that goes through it."""
+        upstream = make_url(database_url)
+        proxy = cls(upstream.host or "127.0.0.1", upstream.port or 5432).start()
+        routed = upstream.set(host="127.0.0.1", port=proxy.port)
+        return proxy, routed.render_as_string(hide_password=False)
 
     def start(self) -> "TcpProxy":
         self._thread.start()

@@ -22,7 +22,7 @@ from stellar_sdk import (
 
 from domain.audit import first_broken_link
 from entrypoints.container import Container, open_container
-from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client
+from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client, settings_for
 
 NEW_KEY = "a brand new caller key, 16+"
 TOKEN_ID = hashlib.sha256(TOKEN.encode()).hexdigest()[:12]
@@ -168,8 +168,6 @@ async def test_export_is_refused_unless_allowed(client: httpx.AsyncClient) -> No
 
 
 async def test_export_seals_the_seed_to_the_recipient(database_url: str) -> None:
-    from tests.support import settings_for  # noqa: PLC0415
-
     settings = replace(settings_for(database_url), allow_export=True)
     async with open_container(settings) as container, http_client(container) as client:
         wallet = await _wallet(client)

@@ -3,14 +3,12 @@ PostgreSQL: requests fail fast with 503, the same process recovers, and nothing 
 doubled."""
 
 import asyncio
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.conftest import fresh_postgres_database
 from tests.load import (
@@ -20,7 +18,7 @@ from tests.load import (
     assert_problems_well_formed,
     check_stored_invariants,
 )
-from tests.servers import ServerProcess
+from tests.servers import serving
 from tests.support import KEY, TOKEN
 from tests.tcp_proxy import CutMode, TcpProxy
 
@@ -39,15 +37,11 @@ def outage_database() -> Iterator[str]:
         yield url
 
 
-def _server_env(database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "WALLET_API_TOKENS": TOKEN,
-        "WALLET_DB_TIMEOUT": str(DB_TIMEOUT_SECONDS),
-        "WALLET_DB_CONNECT_TIMEOUT": str(DB_TIMEOUT_SECONDS),
-        "WALLET_DB_POOL_SIZE": "5",
-    }
+SERVER_SETTINGS = {
+    "WALLET_DB_TIMEOUT": str(DB_TIMEOUT_SECONDS),
+    "WALLET_DB_CONNECT_TIMEOUT": str(DB_TIMEOUT_SECONDS),
+    "WALLET_DB_POOL_SIZE": "5",
+}
 
 
 async def _ready_status(base_url: str) -> int:
@@ -69,32 +63,28 @@ async def _final_pass(base_url: str) -> LoadReport:
 async def test_database_cut_mid_load_fails_fast_and_recovers(
     outage_database: str, tmp_path: Path, mode: CutMode
 ) -> None:
-    upstream = make_url(outage_database)
-    proxy = TcpProxy(upstream.host or "127.0.0.1", upstream.port or 5432).start()
-    via_proxy = upstream.set(host="127.0.0.1", port=proxy.port).render_as_string(
-        hide_password=False
-    )
-    server = ServerProcess(_server_env(via_proxy), tmp_path / "server.log", workers=2).start()
+    proxy, via_proxy = TcpProxy.in_front_of(outage_database)
+    log = tmp_path / "server.log"
     try:
-        async with LoadClient(server.base_url, connections=20) as registrar:
-            await registrar.register(USERS)
-        async with LoadClient(server.base_url, connections=20) as client:
-            load = asyncio.create_task(client.create_for(10.0, USERS, KEY, max_requests=20_000))
-            await asyncio.sleep(2.0)
-            proxy.cut(mode)
-            cut_at = time.monotonic()
-            await asyncio.sleep(DB_TIMEOUT_SECONDS + 1.0)
-            ready_during_cut = await _ready_status(server.base_url)
-            await asyncio.sleep(max(0.0, 5.0 - (time.monotonic() - cut_at)))
-            statuses_at_restore = dict(client.report.statuses)
-            proxy.restore()
-            await asyncio.sleep(1.0)
-            unavailable_once_settled = client.report.statuses[503]
-            await load
-        ready_after = await _ready_status(server.base_url)
-        final = await _final_pass(server.base_url)
+        with serving(via_proxy, log, token=TOKEN, workers=2, **SERVER_SETTINGS) as server:
+            async with LoadClient(server.base_url, connections=20) as registrar:
+                await registrar.register(USERS)
+            async with LoadClient(server.base_url, connections=20) as client:
+                load = asyncio.create_task(client.create_for(10.0, USERS, KEY, max_requests=20_000))
+                await asyncio.sleep(2.0)
+                proxy.cut(mode)
+                cut_at = time.monotonic()
+                await asyncio.sleep(DB_TIMEOUT_SECONDS + 1.0)
+                ready_during_cut = await _ready_status(server.base_url)
+                await asyncio.sleep(max(0.0, 5.0 - (time.monotonic() - cut_at)))
+                statuses_at_restore = dict(client.report.statuses)
+                proxy.restore()
+                await asyncio.sleep(1.0)
+                unavailable_once_settled = client.report.statuses[503]
+                await load
+            ready_after = await _ready_status(server.base_url)
+            final = await _final_pass(server.base_url)
     finally:
-        server.stop()
         proxy.close()
     report = client.report
     print(f"\noutage ({mode}): {report.summary()} final: {final.summary()}")  # noqa: T201
@@ -111,9 +101,8 @@ async def test_database_cut_mid_load_fails_fast_and_recovers(
 
 
 async def test_sigkill_mid_load_then_restart(outage_database: str, tmp_path: Path) -> None:
-    server = ServerProcess(_server_env(outage_database), tmp_path / "server.log", workers=2)
-    server.start()
-    try:
+    log = tmp_path / "server.log"
+    with serving(outage_database, log, token=TOKEN, workers=2, **SERVER_SETTINGS) as server:
         async with LoadClient(server.base_url, connections=20) as registrar:
             await registrar.register(USERS)
         async with LoadClient(server.base_url, connections=50, timeout=10) as client:
@@ -124,8 +113,6 @@ async def test_sigkill_mid_load_then_restart(outage_database: str, tmp_path: Pat
             await load
         server.start()
         final = await _final_pass(server.base_url)
-    finally:
-        server.stop()
     report = client.report
     print(f"\nsigkill: {report.summary()} final: {final.summary()}")  # noqa: T201
     assert report.transport_errors > 0, "the kill hit no request in flight"

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.conftest import fresh_postgres_database
 from tests.load import (
@@ -19,7 +18,7 @@ from tests.load import (
     assert_problems_well_formed,
     check_stored_invariants,
 )
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, serving
 from tests.support import KEY, TOKEN
 from tests.tcp_proxy import TcpProxy
 
@@ -52,40 +51,30 @@ async def _trouble(proxy: TcpProxy, server: ServerProcess, round_number: int) ->
 
 async def test_soak(soak_database: str, tmp_path: Path) -> None:
     minutes = float(os.environ.get("SOAK_MINUTES", "3"))
-    upstream = make_url(soak_database)
-    proxy = TcpProxy(upstream.host or "127.0.0.1", upstream.port or 5432).start()
-    via_proxy = upstream.set(host="127.0.0.1", port=proxy.port).render_as_string(
-        hide_password=False
-    )
-    env = {
-        **os.environ,
-        "DATABASE_URL": via_proxy,
-        "WALLET_API_TOKENS": TOKEN,
-        "WALLET_DB_TIMEOUT": "3",
-    }
-    server = ServerProcess(env, tmp_path / "server.log", workers=2).start()
+    proxy, via_proxy = TcpProxy.in_front_of(soak_database)
     reports: list[LoadReport] = []
     troubles: list[str] = []
     all_users: list[str] = []
     deadline = time.monotonic() + minutes * 60
+    log = tmp_path / "server.log"
     try:
-        round_number = 0
-        while time.monotonic() < deadline:
-            users = [f"soak-{round_number}-{n:03d}" for n in range(USERS_PER_ROUND)]
-            async with LoadClient(server.base_url, connections=50, timeout=15) as registrar:
-                await registrar.register(users)
-            all_users += users
-            async with LoadClient(server.base_url, connections=50, timeout=15) as client:
-                trouble = asyncio.create_task(_trouble(proxy, server, round_number))
-                await client.create_for(ROUND_SECONDS, all_users, KEY, max_requests=200_000)
-                troubles.append(await trouble)
-            reports.append(client.report)
-            print(f"\nround {round_number} ({troubles[-1]}): {client.report.summary()}")  # noqa: T201
-            round_number += 1
-        async with LoadClient(server.base_url, connections=50) as final:
-            await final.create_storm(all_users, copies=1, key=KEY)
+        with serving(via_proxy, log, token=TOKEN, workers=2, WALLET_DB_TIMEOUT="3") as server:
+            round_number = 0
+            while time.monotonic() < deadline:
+                users = [f"soak-{round_number}-{n:03d}" for n in range(USERS_PER_ROUND)]
+                async with LoadClient(server.base_url, connections=50, timeout=15) as registrar:
+                    await registrar.register(users)
+                all_users += users
+                async with LoadClient(server.base_url, connections=50, timeout=15) as client:
+                    trouble = asyncio.create_task(_trouble(proxy, server, round_number))
+                    await client.create_for(ROUND_SECONDS, all_users, KEY, max_requests=200_000)
+                    troubles.append(await trouble)
+                reports.append(client.report)
+                print(f"\nround {round_number} ({troubles[-1]}): {client.report.summary()}")  # noqa: T201
+                round_number += 1
+            async with LoadClient(server.base_url, connections=50) as final:
+                await final.create_storm(all_users, copies=1, key=KEY)
     finally:
-        server.stop()
         proxy.close()
     sent = sum(report.sent for report in reports)
     print(f"\nsoak: {len(reports)} rounds, {sent} requests, troubles={troubles}")  # noqa: T201

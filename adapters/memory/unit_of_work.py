@@ -99,6 +99,10 @@ class InMemoryWalletRepository:
             await self._tx.lock(wallet.id)
         return [self._read(wallet.user_id) or wallet for wallet in chosen]
 
+    async def ids(self, after_id: str | None, limit: int) -> list[str]:
+        ids = sorted(wallet.id for wallet in self._tx.store.wallets_by_user.values())
+        return [wallet_id for wallet_id in ids if after_id is None or wallet_id > after_id][:limit]
+
     async def update(self, wallet: Wallet) -> None:
         self._tx.wallets[wallet.user_id] = wallet
 
@@ -142,10 +146,6 @@ class InMemoryWalletEventRepository:
 
     async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
         return [event for event in self._all(wallet_id) if event.sequence > after_sequence][:limit]
-
-    async def wallet_ids(self, after_id: str | None, limit: int) -> list[str]:
-        ids = sorted(wallet.id for wallet in self._tx.store.wallets_by_user.values())
-        return [wallet_id for wallet_id in ids if after_id is None or wallet_id > after_id][:limit]
 
 
 class InMemoryUnitOfWork:

@@ -109,6 +109,12 @@ class SqlWalletRepository:
             statement = statement.where(wallets.c.id > after_id)
         return [_wallet(row) for row in await self._connection.execute(statement)]
 
+    async def ids(self, after_id: str | None, limit: int) -> list[str]:
+        statement = select(wallets.c.id).order_by(wallets.c.id).limit(limit)
+        if after_id is not None:
+            statement = statement.where(wallets.c.id > after_id)
+        return list((await self._connection.scalars(statement)).all())
+
     async def update(self, wallet: Wallet) -> None:
         statement = (
             update(wallets)
@@ -189,12 +195,6 @@ class SqlWalletEventRepository:
             .limit(limit)
         )
         return [_event(row) for row in await self._connection.execute(statement)]
-
-    async def wallet_ids(self, after_id: str | None, limit: int) -> list[str]:
-        statement = select(wallets.c.id).order_by(wallets.c.id).limit(limit)
-        if after_id is not None:
-            statement = statement.where(wallets.c.id > after_id)
-        return list((await self._connection.scalars(statement)).all())
 
 
 def _insert(connection: AsyncConnection, table: Table) -> Any:
