@@ -12,9 +12,11 @@ Request = Callable[[int], bytes]
 
 @dataclass
 class OpenLoopResult:
-    """Latencies in seconds from each request's scheduled start to its last response byte."""
+    """Latencies in seconds from each request's scheduled start to its last response byte, and
+    when (seconds into the run) each of those requests was scheduled."""
 
     latencies: list[float] = field(default_factory=list)
+    scheduled_at: list[float] = field(default_factory=list)
     failures: int = 0
     sent: int = 0
 
@@ -65,6 +67,7 @@ async def run_open_loop(
             if status >= 400:
                 result.failures += 1
             result.latencies.append(time.perf_counter() - scheduled)
+            result.scheduled_at.append(scheduled - started)
         idle.put_nowait((reader, writer))
 
     tasks = []

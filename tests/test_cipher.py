@@ -230,6 +230,20 @@ def test_generated_keypair_seed_matches_its_public_key() -> None:
     assert generator.generate().public_key != keypair.public_key
 
 
+@given(st.binary(min_size=32, max_size=32))
+@settings(max_examples=200)
+def test_public_keys_agree_with_stellar_sdk(seed: bytes) -> None:
+    derived = StellarKeyGenerator().public_key_of(SecretSeed(seed))
+    assert derived == Keypair.from_raw_ed25519_seed(seed).public_key
+
+
+def test_generated_keypairs_agree_with_stellar_sdk() -> None:
+    for _ in range(50):
+        keypair = StellarKeyGenerator().generate()
+        expected = Keypair.from_raw_ed25519_seed(bytes(keypair.seed.reveal())).public_key
+        assert keypair.public_key == expected
+
+
 def test_the_specification_shows_a_real_vector() -> None:
     spec = (Path(__file__).parent.parent / "docs" / "envelope.md").read_text()
     assert VECTORS[0]["envelope"] in spec

@@ -152,7 +152,7 @@ def associated_data(binding: WalletBinding) -> bytes:
 
 def _expand(stretched_key: bytes, info: bytes) -> bytes:
     """HKDF-Expand (RFC 5869) with SHA-256 for one 32-byte block: HMAC(PRK, info || 0x01)."""
-    return hmac.new(stretched_key, info + b"\x01", hashlib.sha256).digest()
+    return hmac.digest(stretched_key, info + b"\x01", "sha256")
 
 
 def _sum(body: str) -> bytes:

@@ -1,7 +1,6 @@
 """A bounded, expiring, single-flight cache of Argon2id-stretched keys."""
 
 import asyncio
-import hashlib
 import hmac
 import os
 import time
@@ -65,7 +64,7 @@ class StretchedKeyCache:
         password = bytes(key.reveal())
         if not self.enabled:
             return await self._derive(password, salt, params)
-        cache_key = (hmac.new(self._process_key, password, hashlib.sha256).digest(), salt, params)
+        cache_key = (hmac.digest(self._process_key, password, "sha256"), salt, params)
         cached = self._fresh(cache_key)
         if cached is not None:
             self.stats.hits += 1

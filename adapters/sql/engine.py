@@ -107,6 +107,25 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
     return engine
 
 
+async def warm_pool(engine: AsyncEngine, connections: int, seconds_each: float) -> int:
+    """Open up to `connections` pooled connections at once and return them to the pool, so the
+    first requests after a start do not each pay a connection set-up. Best effort: a database
+    that is down or slow only leaves the pool colder; returns how many connections were opened.
+    """
+
+    async def open_one() -> bool:
+        try:
+            async with asyncio.timeout(seconds_each), engine.connect() as connection:
+                await connection.execution_options(**{READ_ONLY: True})
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - a cold pool is not an error
+            return False
+        return True
+
+    opened = await asyncio.gather(*(open_one() for _ in range(connections)))
+    return sum(opened)
+
+
 class SqlReadinessCheck:
     """Whether the database answers `SELECT 1` within the timeout."""
 

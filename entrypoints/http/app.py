@@ -1,17 +1,18 @@
 """The Litestar application factory."""
 
+import asyncio
 import logging
 from collections.abc import Callable
 
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
+from adapters.sql.engine import warm_pool
 from entrypoints.container import Container, build_container
 from entrypoints.http import custody_routes, health, routes
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
+from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.settings import Settings, SettingsError
@@ -32,7 +33,21 @@ def create_app(container: Container | None = None) -> Litestar:
         )
     tokens = ApiTokens(settings.api_tokens, settings.api_token_hashes)
 
+    warming: set[asyncio.Task[int]] = set()
+
+    async def warm_pool_in_background() -> None:
+        # Not awaited: a database that is down at start must not delay /health.
+        if settings.backend == "sql":
+            pool = settings.pool
+            task = asyncio.create_task(
+                warm_pool(container.engine(), pool.size, pool.connect_timeout)
+            )
+            warming.add(task)
+            task.add_done_callback(warming.discard)
+
     async def dispose_engine() -> None:
+        for task in warming:
+            task.cancel()
         if settings.backend == "sql":
             await container.engine().dispose()
 
@@ -53,8 +68,9 @@ def create_app(container: Container | None = None) -> Litestar:
         },
         middleware=_middleware(settings, tokens),
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
-        openapi_config=_openapi(),
+        openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
+        on_startup=[warm_pool_in_background],
         on_shutdown=[dispose_engine],
         logging_config=None,
     )
@@ -75,19 +91,6 @@ def _provide(provider: Callable[[], object]) -> Provide:
         return provider()
 
     return Provide(dependency, sync_to_thread=False)
-
-
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="wallet-orchestrator",
-        version="0.1.0",
-        description="One Stellar wallet per user, created atomically and idempotently.",
-        path="/schema",
-        components=Components(
-            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
-        ),
-        security=[{"BearerToken": []}],
-    )
 
 
 logging.getLogger("wallet_orchestrator").addHandler(logging.NullHandler())

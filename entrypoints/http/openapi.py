@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 
 import msgspec
-from litestar.openapi import ResponseSpec
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.problems import PROBLEM_JSON
 from entrypoints.http.schemas import ProblemBody
@@ -50,3 +51,17 @@ def protected_route_responses(
     descriptions = {**_EVERY_PROTECTED_ROUTE, **problems}
     documented = {status.value: problem_response(text) for status, text in descriptions.items()}
     return documented | {status.value: spec for status, spec in (successes or {}).items()}
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The document's metadata and the bearer security scheme every route needs unless it says."""
+    return OpenAPIConfig(
+        title="wallet-orchestrator",
+        version="0.1.0",
+        description="One Stellar wallet per user, created atomically and idempotently.",
+        path="/schema",
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
+        ),
+        security=[{"BearerToken": []}],
+    )
