@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import copy
 import dataclasses
 import os
 import secrets
@@ -16,9 +15,12 @@ from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
 from domain.errors import DomainError
 from entrypoints.cli_custody import rotate_keys, verify_audit
+from entrypoints.cli_doctor import run_doctor
 from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, read_key
 from entrypoints.container import Container, open_container
 from entrypoints.http.schemas import UserBody, WalletBody
+from entrypoints.logs import logging_config
+from entrypoints.metrics_dir import metrics_directory
 from entrypoints.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_DOMAIN_ERROR, EXIT_USAGE = 0, 1, 2
@@ -28,6 +30,9 @@ KEEP_ALIVE_SECONDS = 75
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        # Before the settings are read: a bad configuration is one of its findings.
+        return EXIT_OK if run_doctor() else EXIT_DOMAIN_ERROR
     try:
         settings = Settings.from_env()
         if args.command == "serve":
@@ -59,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=_positive, default=1)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     commands.add_parser("migrate", help="apply pending migrations")
+    commands.add_parser(
+        "doctor",
+        help="check configuration, database, migrations, tokens and key-derivation cost "
+        "(changes nothing; exit 1 if a check fails)",
+    )
     create_user = commands.add_parser("create-user", help="register a user (prints JSON)")
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--id", dest="user_id")
@@ -127,8 +137,6 @@ _COMMANDS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[object]
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn  # noqa: PLC0415 - only `serve` needs the server
-
     if settings.backend == "memory" and args.workers > 1:
         raise UsageError("the in-memory database cannot be shared by several workers")
     if not settings.has_api_tokens:
@@ -143,6 +151,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     if settings.backend == "sql" and not args.no_migrate:
         asyncio.run(_migrate_only(settings))
+    with metrics_directory():
+        _run_uvicorn(args, settings)
+    return EXIT_OK
+
+
+def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn  # noqa: PLC0415 - only `serve` needs the server
+
     uvicorn.run(
         "entrypoints.http.app:create_app",
         factory=True,
@@ -156,19 +172,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # keep-alive is usually lower): the client, not the server, should close an idle
         # connection, or a request sent as the server closes it is reset mid-flight.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        log_level="info",
-        log_config=_log_config(),
+        log_level=settings.log_level.lower(),
+        log_config=logging_config(settings.log_level, settings.log_format),
+        access_log=False,
     )
-    return EXIT_OK
-
-
-def _log_config() -> dict[str, object]:
-    """Uvicorn's logging, plus our own logger on the same stderr handler."""
-    from uvicorn.config import LOGGING_CONFIG  # noqa: PLC0415
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["wallet_orchestrator"] = {"handlers": ["default"], "level": "INFO"}
-    return config
 
 
 async def _migrate_only(settings: Settings) -> None:

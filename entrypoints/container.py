@@ -38,9 +38,12 @@ class Container(containers.DeclarativeContainer):
     )
     memory_store = providers.Singleton(InMemoryStore)
 
+    sql_unit_of_work = providers.Factory(
+        SqlUnitOfWork, engine=engine, timeout=settings.provided.db_timeout
+    )
     unit_of_work = providers.Selector(
         settings.provided.backend,
-        sql=providers.Factory(SqlUnitOfWork, engine=engine, timeout=settings.provided.db_timeout),
+        sql=sql_unit_of_work,
         memory=providers.Factory(InMemoryUnitOfWork, store=memory_store),
     )
     readiness_check = providers.Selector(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from adapters.crypto.envelope import KdfParams
 from adapters.sql.engine import PoolSettings, async_url
+from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
 
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
 TESTNET_NETWORK = "Test SDF Network ; September 2015"
@@ -38,6 +39,8 @@ class Settings:
     networks: frozenset[str] = DEFAULT_NETWORKS
     allow_export: bool = False
     rotation_batch_size: int = 100
+    log_level: str = "INFO"
+    log_format: str = "json"
 
     @property
     def has_api_tokens(self) -> bool:
@@ -90,6 +93,8 @@ class Settings:
             rotation_batch_size=_int(environ, "WALLET_ROTATION_BATCH_SIZE", 100, minimum=1),
             key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),
             key_cache_ttl=_float(environ, "WALLET_KEY_CACHE_TTL_SECONDS", 600.0, allow_zero=True),
+            log_level=_choice(environ, "WALLET_LOG_LEVEL", LOG_LEVELS, "INFO").upper(),
+            log_format=_choice(environ, "WALLET_LOG_FORMAT", LOG_FORMATS, "json"),
         )
 
 
@@ -101,6 +106,16 @@ def _rate_limit(raw: str) -> tuple[int, str] | None:
     if match is None:
         raise SettingsError("WALLET_RATE_LIMIT must look like 100/second, 600/minute or 5000/hour")
     return int(match[1]), match[2]
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"{name} must be one of {', '.join(choices)}")
 
 
 def _bool(environ: Mapping[str, str], name: str) -> bool:

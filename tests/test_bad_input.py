@@ -126,3 +126,20 @@ async def test_any_text_is_kept_exactly_or_refused(
     if registered.status_code == 409:
         return
     await _round_trip(client, user_id, email)
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "detail"),
+    [
+        ("/wallets/create-user-wallet", {"userId": "ada"}, "encryptionKey: a value is required"),
+        ("/wallets/create-user-wallet", {"encryptionKey": KEY}, "userId: a value is required"),
+        ("/users", {"id": "ada"}, "email: a value is required"),
+        ("/users", [], "a JSON object body is required"),
+    ],
+)
+async def test_a_missing_field_is_named(
+    client: httpx.AsyncClient, route: str, body: object, detail: str
+) -> None:
+    response = await client.post(route, json=body, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["detail"] == detail

@@ -1,12 +1,15 @@
 """Faults inside a creation and resource limits, seen from HTTP: every failure is a clear problem
 response, nothing is left behind, and the next request succeeds."""
 
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import sqlalchemy.exc
+from sqlalchemy.engine import make_url
 
 from adapters.sql.engine import PoolSettings
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -138,3 +141,31 @@ async def test_a_huge_body_is_413_without_being_read_whole(client: httpx.AsyncCl
         response = await client.post("/users", content=ten_megabytes(), headers=headers)
         _problem(response, 413)
         assert pulled <= 4 * len(chunk), (declared, pulled)
+
+
+@pytest.mark.postgres
+async def test_a_full_database_server_answers_503_not_500(postgres_url: str) -> None:
+    """PostgreSQL refusing a connection for lack of room (SQLSTATE 53300, here through a role's
+    connection limit) is "retry later", like an unreachable server."""
+    role = f"wallet_limited_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+        await admin.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
+        limited_url = str(make_url(postgres_url).set(username=role))
+        holder = await asyncpg.connect(limited_url)  # takes the role's only connection
+        try:
+            settings = settings_for(limited_url, pool=PoolSettings(size=2))
+            async with (
+                open_container(settings, apply_migrations=False) as container,
+                http_client(container) as client,
+            ):
+                response = await client.get("/users/anyone", headers=AUTH)
+        finally:
+            await holder.close()
+        _problem(response, 503)
+        assert response.headers["retry-after"]
+    finally:
+        await admin.execute(f'DROP OWNED BY "{role}"')
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()

@@ -51,7 +51,7 @@ def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
     custody = _commands(_code_block("## Custody operations", "sh"))
     assignments = [c for c in custody if re.match(r"^[A-Z_]+=", c)]
     curls = [c for c in basics + custody if c.startswith("curl")]
-    assert (len(basics), len(custody) - len(assignments)) == (6, 5)
+    assert (len(basics), len(custody) - len(assignments)) == (7, 5)
     for written in curls:
         command = written.replace("http://127.0.0.1:8000", server.base_url)
         result = subprocess.run(
@@ -65,7 +65,10 @@ def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
         assert result.returncode == 0, (command, result.stderr)
         body, status = result.stdout.rsplit("\n", 1)
         assert status in {"200", "201"}, (command, status, body)
-        json.loads(body)
+        if "/metrics" in command:
+            assert 'wallet_creations_total{outcome="created"} 1.0' in body
+        else:
+            json.loads(body)
 
 
 def test_served_api_rejects_missing_and_foreign_tokens(server: ServerProcess) -> None:

@@ -15,6 +15,12 @@ from domain.secrets import EncryptionKey, Secret
 
 CacheKey = tuple[bytes, bytes, KdfParams]
 Clock = Callable[[], float]
+LookupListener = Callable[[str], None]
+"""Told "hit", "shared" (waited for another caller's derivation) or "derived" on every lookup."""
+
+
+def _ignore(_: str) -> None:
+    return None
 
 
 def stretch(password: bytes, salt: bytes, params: KdfParams) -> bytes:
@@ -46,8 +52,15 @@ class StretchedKeyCache:
     misses for the same entry wait for one derivation. Argon2id runs in a worker thread.
     """
 
-    def __init__(self, size: int, ttl_seconds: float, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        size: int,
+        ttl_seconds: float,
+        clock: Clock = time.monotonic,
+        on_lookup: LookupListener = _ignore,
+    ) -> None:
         self._size = size
+        self._on_lookup = on_lookup
         self._ttl = ttl_seconds
         self._clock = clock
         self._process_key = os.urandom(32)
@@ -68,6 +81,7 @@ class StretchedKeyCache:
         cached = self._fresh(cache_key)
         if cached is not None:
             self.stats.hits += 1
+            self._on_lookup("hit")
             return cached
         pending = self._in_flight.get(cache_key)
         if pending is None:
@@ -76,6 +90,7 @@ class StretchedKeyCache:
             pending.add_done_callback(lambda _: self._in_flight.pop(cache_key, None))
         else:
             self.stats.shared += 1
+            self._on_lookup("shared")
         return await asyncio.shield(pending)
 
     def clear(self) -> None:
@@ -113,4 +128,5 @@ class StretchedKeyCache:
 
     async def _derive(self, password: bytes, salt: bytes, params: KdfParams) -> bytes:
         self.stats.derivations += 1
+        self._on_lookup("derived")
         return await asyncio.to_thread(stretch, password, salt, params)

@@ -2,12 +2,15 @@
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy.exc
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 READ_ONLY = "wallet_orchestrator_read_only"
 """Execution option for connections that only read: on SQLite they take no write lock."""
@@ -126,6 +129,36 @@ async def warm_pool(engine: AsyncEngine, connections: int, seconds_each: float) 
     return sum(opened)
 
 
+def read_only_engine(url: URL, connect_timeout: float) -> AsyncEngine:
+    """An engine that cannot write, with no pool to keep, for inspection (`doctor`). Not
+    create_engine: its SQLite connections switch the file to WAL, which is a write.
+    """
+    if url.get_backend_name() == "sqlite":
+        # mode=rw never creates the file; mode=ro would leave -wal and -shm files behind.
+        path = quote(str(Path(str(url.database)).resolve()))
+        engine = create_async_engine(
+            url.set(database=f"file:{path}", query={"mode": "rw", "uri": "true"}),
+            poolclass=NullPool,
+        )
+        event.listen(engine.sync_engine, "connect", _query_only)
+        return engine
+    return create_async_engine(
+        url,
+        poolclass=NullPool,
+        hide_parameters=True,
+        connect_args={
+            "timeout": connect_timeout,
+            "server_settings": {"default_transaction_read_only": "on"},
+        },
+    )
+
+
+def _query_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only = ON")
+    cursor.close()
+
+
 class SqlReadinessCheck:
     """Whether the database answers `SELECT 1` within the timeout."""
 
@@ -153,10 +186,27 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
 """Errors that mean "the database cannot be reached right now", not "the request is wrong"."""
 
 
+RETRY_LATER_SQLSTATES = frozenset(
+    {
+        "53300",  # too_many_connections: the server is full
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: starting up or in recovery
+        "40001",  # serialization_failure: nothing was applied, the same request can succeed
+        "40P01",  # deadlock_detected: ditto
+    }
+)
+"""PostgreSQL error codes that say "not now" rather than "this request is wrong"."""
+
+
 def database_unavailable(error: BaseException) -> bool:
-    """Whether the error says the database could not be reached or dropped the connection (the
-    request may be retried) rather than that the statement itself was wrong.
+    """Whether the error says the database could not be reached, dropped the connection, or
+    refused the work for now (the request may be retried) rather than that the statement itself
+    was wrong.
     """
-    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if getattr(error.orig, "sqlstate", None) in RETRY_LATER_SQLSTATES:
+            return True
     return isinstance(error, UNAVAILABLE_ERRORS)

@@ -1,12 +1,17 @@
-"""Apply pending Alembic migrations, safely when several instances start at once."""
+"""Apply pending Alembic migrations, safely when several instances start at once; report where a
+database stands without changing it.
+"""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every instance of this service.
@@ -36,3 +41,34 @@ def _upgrade(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationState:
+    """Where a database's schema stands against this release's migrations."""
+
+    current: tuple[str, ...]
+    """The revisions recorded in the database; empty when it was never migrated."""
+    heads: tuple[str, ...]
+    """This release's newest revisions."""
+    unknown: tuple[str, ...]
+    """Recorded revisions this release does not have: a newer release migrated the database."""
+
+    @property
+    def at_head(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+
+async def migration_state(connection: AsyncConnection) -> MigrationState:
+    """Read the database's revisions and compare them with this release's. Only reads: a database
+    without Alembic's version table is reported as never migrated, not given one.
+    """
+    return await connection.run_sync(_migration_state)
+
+
+def _migration_state(connection: Connection) -> MigrationState:
+    current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+    script = ScriptDirectory.from_config(alembic_config())
+    known = {revision.revision for revision in script.walk_revisions()}
+    unknown = tuple(revision for revision in current if revision not in known)
+    return MigrationState(current=current, heads=tuple(sorted(script.get_heads())), unknown=unknown)

@@ -2,6 +2,8 @@
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -24,6 +26,8 @@ class SqlUnitOfWork:
     exit either way, unless the exit was a timeout or a database error: then it is closed (the
     server rolls back) so that a connection in an unknown state is never reused.
 
+    `on_connection`, if given, is told how many seconds each wait for a pooled connection took.
+
     Everything between enter and exit (waiting for a connection included) must finish within
     `timeout` seconds, else the operation in progress is cancelled and TimeoutError is raised:
     a database that stops answering fails a request, it does not hang it.
@@ -33,9 +37,15 @@ class SqlUnitOfWork:
     wallets: SqlWalletRepository
     events: SqlWalletEventRepository
 
-    def __init__(self, engine: AsyncEngine, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        timeout: float | None = None,
+        on_connection: Callable[[float], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._timeout = timeout
+        self._on_connection = on_connection
         self._deadline: asyncio.Timeout | None = None
         self._connection: AsyncConnection | None = None
 
@@ -75,7 +85,10 @@ class SqlUnitOfWork:
         await self._connection.commit()
 
     async def _connect(self) -> AsyncConnection:
+        started = time.perf_counter()
         connection = await self._engine.connect()
+        if self._on_connection is not None:
+            self._on_connection(time.perf_counter() - started)
         try:
             await connection.begin()
         except BaseException:

@@ -9,12 +9,15 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from adapters.sql.engine import warm_pool
+from entrypoints import metrics
 from entrypoints.container import Container, build_container
-from entrypoints.http import custody_routes, health, routes
+from entrypoints.http import custody_routes, health, metrics_route, routes
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
+from entrypoints.http.observed import ObservedLitestar
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
+from entrypoints.logs import configure_structlog
 from entrypoints.settings import Settings, SettingsError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -32,6 +35,8 @@ def create_app(container: Container | None = None) -> Litestar:
             "the API would accept no request"
         )
     tokens = ApiTokens(settings.api_tokens, settings.api_token_hashes)
+    configure_structlog()
+    _instrument(container, settings)
 
     warming: set[asyncio.Task[int]] = set()
 
@@ -51,8 +56,13 @@ def create_app(container: Container | None = None) -> Litestar:
         if settings.backend == "sql":
             await container.engine().dispose()
 
-    return Litestar(
-        route_handlers=[*routes.ROUTES, *custody_routes.ROUTES, *health.ROUTES],
+    return ObservedLitestar(
+        route_handlers=[
+            *routes.ROUTES,
+            *custody_routes.ROUTES,
+            *health.ROUTES,
+            *metrics_route.ROUTES,
+        ],
         dependencies={
             "create_user_wallet": _provide(container.create_user_wallet),
             "get_wallet_by_user": _provide(container.get_wallet_by_user),
@@ -74,6 +84,14 @@ def create_app(container: Container | None = None) -> Litestar:
         on_shutdown=[dispose_engine],
         logging_config=None,
     )
+
+
+def _instrument(container: Container, settings: Settings) -> None:
+    """Metrics hooks on the adapters this app will use (before any of them is built)."""
+    container.key_cache.add_kwargs(on_lookup=metrics.count_key_lookup)
+    if settings.backend == "sql":
+        container.sql_unit_of_work.add_kwargs(on_connection=metrics.observe_pool_wait)
+        metrics.watch_pool(container.engine())
 
 
 def _middleware(settings: Settings, tokens: ApiTokens) -> list[DefineMiddleware]:

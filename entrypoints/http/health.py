@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import SecurityRequirement
 
 from entrypoints.http.auth import PUBLIC
-from entrypoints.http.openapi import problem_response, success_response
+from entrypoints.http.openapi import OperationDocs, Problem, Success, example
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, problem
 from entrypoints.http.schemas import ProblemBody, StatusBody
 
@@ -18,6 +18,32 @@ NO_TOKEN: list[SecurityRequirement] = [{}]
 """OpenAPI: no token needed. (An empty list would say so too, but Litestar drops it, and the
 operation would then inherit the document's bearer requirement.)"""
 
+_UNREACHABLE = "the database is unreachable"
+
+HEALTH = OperationDocs(
+    {
+        HTTPStatus.OK: Success(
+            StatusBody, "The process is serving.", (example("ok", "Serving", StatusBody("ok")),)
+        )
+    },
+    (),
+)
+READY = OperationDocs(
+    {
+        HTTPStatus.OK: Success(
+            StatusBody, "The database answers.", (example("ready", "Ready", StatusBody("ready")),)
+        )
+    },
+    (
+        Problem(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "database-unavailable",
+            "The database is unreachable (with 'Retry-After').",
+            _UNREACHABLE,
+        ),
+    ),
+)
+
 
 @get(
     "/health",
@@ -25,7 +51,7 @@ operation would then inherit the document's bearer requirement.)"""
     security=NO_TOKEN,
     summary="Liveness",
     tags=["health"],
-    response_description="The process is serving.",
+    responses=HEALTH.responses,
 )
 async def health() -> StatusBody:
     return StatusBody("ok")
@@ -37,13 +63,7 @@ async def health() -> StatusBody:
     security=NO_TOKEN,
     summary="Readiness: 503 when the database is unreachable",
     tags=["health"],
-    responses={
-        # The handler answers two body types, so both are spelled out here.
-        HTTPStatus.OK: success_response(StatusBody, "The database answers."),
-        HTTPStatus.SERVICE_UNAVAILABLE: problem_response(
-            "The database is unreachable (with 'Retry-After')."
-        ),
-    },
+    responses=READY.responses,  # both of the handler's body types are spelled out there
 )
 async def ready(
     readiness_check: NamedDependency[ReadinessCheck],
@@ -53,7 +73,7 @@ async def ready(
     return problem(
         HTTPStatus.SERVICE_UNAVAILABLE,
         "database-unavailable",
-        "the database is unreachable",
+        _UNREACHABLE,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 

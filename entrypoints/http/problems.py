@@ -1,6 +1,7 @@
 """Errors to RFC 9457 problem details. The only place that decides HTTP statuses for errors."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -22,15 +23,22 @@ from domain.errors import (
     WalletNotFound,
     WalletSuspended,
 )
+from entrypoints.http.observed import set_problem
 from entrypoints.http.schemas import ProblemBody
+from entrypoints.logs import Throttled
+from entrypoints.metrics import count_tampering
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://wallet-orchestrator.dev/problems/"
 RETRY_AFTER_SECONDS = "2"
+UNAVAILABLE_LOG_SECONDS = 5.0
+"""At most one 'database unavailable' line per worker this often, with a count of the rest."""
 
 AnyRequest = Request[Any, Any, Any]
+_MISSING_FIELD = re.compile(r"Object missing required field `([A-Za-z]+)`")
 
 _log = logging.getLogger("wallet_orchestrator.http")
+_unavailable_warning = Throttled(UNAVAILABLE_LOG_SECONDS)
 
 _DOMAIN_STATUS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
     InvalidInput: (HTTPStatus.BAD_REQUEST, "invalid-input"),
@@ -54,6 +62,7 @@ def problem(
     errors: list[str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[ProblemBody]:
+    set_problem(slug)
     body = ProblemBody(PROBLEM_BASE + slug, status.phrase, status.value, detail, errors)
     return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
 
@@ -63,6 +72,7 @@ def domain_error(request: AnyRequest, error: DomainError) -> Response[ProblemBod
         if isinstance(error, kind):
             return problem(status, slug, str(error))
     if isinstance(error, EnvelopeTampered):
+        count_tampering()
         _log.error("envelope integrity failure (%s) on %s", error.reason, request.url.path)
         return problem(
             HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -90,7 +100,10 @@ def _field_message(item: dict[str, object]) -> str:
     """'field: message', from Litestar's error item. Values are never quoted back."""
     message = str(item.get("message", "invalid value"))
     key = item.get("key")
-    if key == "data":  # Litestar's name for the whole body: it is missing or empty
+    if key == "data":  # Litestar's name for the whole body
+        missing = _MISSING_FIELD.fullmatch(message)
+        if missing is not None:
+            return f"{missing[1]}: a value is required"
         return "a JSON object body is required"
     return f"{key}: {message}" if isinstance(key, str) and key else message
 
@@ -104,6 +117,8 @@ def not_authorized(_: AnyRequest, error: NotAuthorizedException) -> Response[Pro
 def http_error(_: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
     status = HTTPStatus(error.status_code)
     detail = error.detail if error.detail != status.phrase else status.description
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:  # raised inside the framework: our 500
+        return internal_error(_, error)
     slug = (
         "invalid-input"
         if status == HTTPStatus.BAD_REQUEST
@@ -116,7 +131,14 @@ def http_error(_: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
 
 
 def unavailable(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
-    _log.warning("database unavailable: %s", type(error).__name__)
+    kind = type(error).__name__
+
+    def warn(held_back: int) -> None:
+        _log.warning(
+            "database unavailable: %s (%d more such answers since the last line)", kind, held_back
+        )
+
+    _unavailable_warning(warn)
     return problem(
         HTTPStatus.SERVICE_UNAVAILABLE,
         "database-unavailable",

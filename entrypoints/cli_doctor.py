@@ -1,0 +1,320 @@
+"""`wallet-orchestrator doctor`: check a deployment, changing nothing, and say what to fix.
+
+Every check is a small function returning a CheckResult. None of them migrates, writes, or creates
+anything: the database is opened so that it cannot be written (SQLite with `mode=rw`, which never
+creates a missing file, and `PRAGMA query_only`; PostgreSQL with read-only transactions). No token,
+token hash or password is printed.
+"""
+
+import asyncio
+import enum
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy.exc
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.crypto.envelope import SALT_BYTES, KdfParams
+from adapters.crypto.key_cache import stretch
+from adapters.sql.engine import async_url, read_only_engine
+from adapters.sql.migrate import MigrationState, migration_state
+from entrypoints.settings import Settings, SettingsError
+
+CONFIGURATION, DATABASE, MIGRATIONS, TOKENS, KDF = (
+    "configuration",
+    "database",
+    "migrations",
+    "api tokens",
+    "key derivation",
+)
+MIN_TOKEN_LENGTH = 32
+MAX_DERIVATION_SECONDS = 1.0
+OWASP_ARGON2ID = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+"""OWASP's minimum Argon2id configurations (memory KiB, passes), equally strong, one lane."""
+MAKE_RANDOM_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+MIGRATE = "run `wallet-orchestrator migrate` (`serve` does it too, unless --no-migrate)"
+
+
+class Status(enum.Enum):
+    OK = "pass"
+    FAIL = "FAIL"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One line of the report. `remedy` says what to do when the check did not pass."""
+
+    name: str
+    status: Status
+    detail: str
+    remedy: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.OK
+
+
+def _pass(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, Status.OK, detail)
+
+
+def _fail(name: str, detail: str, remedy: str) -> CheckResult:
+    return CheckResult(name, Status.FAIL, detail, remedy)
+
+
+def _skip(name: str, reason: str) -> CheckResult:
+    return CheckResult(name, Status.SKIP, f"skipped: {reason}", "fix the failure above first")
+
+
+def run_doctor(environ: Mapping[str, str] = os.environ, console: Console | None = None) -> bool:
+    """Run every check, print the table (stdout by default); whether every check passed."""
+    results = run_checks(environ)
+    print_report(results, console or Console())
+    return all(result.passed for result in results)
+
+
+def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
+    try:
+        settings = Settings.from_env(environ)
+    except SettingsError as error:
+        return [
+            _fail(
+                CONFIGURATION,
+                str(error),
+                "fix that variable (README.md, Configuration, lists each one and its default)",
+            ),
+            *(
+                _skip(name, "needs a valid configuration")
+                for name in (DATABASE, MIGRATIONS, TOKENS, KDF)
+            ),
+        ]
+    return [
+        _pass(CONFIGURATION, f"DATABASE_URL={masked(settings.database_url)}"),
+        *asyncio.run(check_database(settings)),
+        check_tokens(settings),
+        check_key_derivation(settings.kdf),
+    ]
+
+
+def masked(database_url: str) -> str:
+    """The URL with its password, if any, replaced by ***."""
+    if database_url == "memory://":
+        return database_url
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+async def check_database(settings: Settings) -> list[CheckResult]:
+    """Connectivity, then the migration state (skipped when the database cannot be reached)."""
+    if settings.backend == "memory":
+        return [
+            _pass(
+                DATABASE,
+                "in memory: everything is lost when the process exits, and each "
+                "worker has its own; not for production",
+            ),
+            _pass(MIGRATIONS, "nothing to migrate in memory"),
+        ]
+    url = async_url(settings.database_url)
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        return [missing, _skip(MIGRATIONS, "needs the database")]
+    engine = read_only_engine(url, settings.pool.connect_timeout)
+    try:
+        reached = await check_connectivity(engine, settings)
+        if not reached.passed:
+            return [reached, _skip(MIGRATIONS, "needs the database")]
+        return [reached, await check_migrations(engine, settings)]
+    finally:
+        await engine.dispose()
+
+
+def _missing_sqlite_file(url: URL) -> CheckResult | None:
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.database in {None, "", ":memory:"}:
+        return _fail(
+            DATABASE,
+            "an in-memory SQLite database: every connection gets a new, empty one",
+            "point DATABASE_URL at a file (sqlite:///path/wallets.db), or use memory://",
+        )
+    path = Path(str(url.database)).resolve()
+    if not path.is_file():
+        return _fail(
+            DATABASE,
+            f"the SQLite file {path} does not exist",
+            f"fix DATABASE_URL if it should exist; else {MIGRATE} to create it",
+        )
+    return None
+
+
+async def check_connectivity(engine: AsyncEngine, settings: Settings) -> CheckResult:
+    """Whether the database answers SELECT 1 within WALLET_DB_CONNECT_TIMEOUT (and a second)."""
+    bound = settings.pool.connect_timeout + 1
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(bound), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except TimeoutError:
+        problem = f"no answer within {bound:g} s"
+    except Exception as error:  # noqa: BLE001 - any failure to connect is the finding
+        problem = _describe(error, settings.database_url)
+    else:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return _pass(DATABASE, f"answered SELECT 1 in {elapsed_ms:.0f} ms")
+    return _fail(
+        DATABASE,
+        f"cannot query {masked(settings.database_url)}: {problem}",
+        "check that the server is up and reachable from here, and DATABASE_URL's host, port, "
+        "user, password and database name (WALLET_DB_CONNECT_TIMEOUT bounds the wait)",
+    )
+
+
+async def check_migrations(engine: AsyncEngine, settings: Settings) -> CheckResult:
+    """The database's Alembic revision against this release's head."""
+    try:
+        async with asyncio.timeout(settings.db_timeout), engine.connect() as connection:
+            state = await migration_state(connection)
+    except Exception as error:  # noqa: BLE001 - reported, like any other finding
+        return _fail(
+            MIGRATIONS,
+            f"cannot read the schema version: {_describe(error, settings.database_url)}",
+            "check that DATABASE_URL's user may read the database's tables",
+        )
+    return judge_migrations(state)
+
+
+def judge_migrations(state: MigrationState) -> CheckResult:
+    heads = ", ".join(state.heads)
+    if state.unknown:
+        return _fail(
+            MIGRATIONS,
+            f"the database is at revision {', '.join(state.unknown)}, which this release does "
+            f"not have (its newest is {heads}): a newer release migrated it",
+            "run the release that migrated it, or a newer one; this release's `migrate` cannot "
+            "go back (docs/deploy.md, Migrations during a rolling deploy)",
+        )
+    if not state.current:
+        return _fail(
+            MIGRATIONS, f"never migrated (no schema version; this release's is {heads})", MIGRATE
+        )
+    if not state.at_head:
+        return _fail(
+            MIGRATIONS,
+            f"at revision {', '.join(state.current)}, behind this release's {heads}",
+            MIGRATE,
+        )
+    return _pass(MIGRATIONS, f"at this release's newest revision, {heads}")
+
+
+def _describe(error: BaseException, database_url: str) -> str:
+    """The driver's own error, on one line, without the password even if a driver repeated it."""
+    cause: BaseException = error
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig is not None:
+        cause = error.orig.__cause__ or error.orig  # the driver's exception, not its DBAPI wrap
+    lines = str(cause).strip().splitlines()
+    described = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+    password = make_url(database_url).password
+    return described.replace(str(password), "***") if password else described
+
+
+def check_tokens(settings: Settings) -> CheckResult:
+    """Some token is configured, and every plain one is long enough. Counts only, never values."""
+    if not settings.has_api_tokens:
+        return _fail(
+            TOKENS,
+            "no API token is configured: `serve` would make up a new one on every start",
+            "set WALLET_API_TOKEN_HASHES to the SHA-256 of a token made with "
+            f'{MAKE_RANDOM_COMMAND} (printf %s "$TOKEN" | sha256sum), or WALLET_API_TOKENS to '
+            "the token",
+        )
+    counts = (
+        f"{len(settings.api_tokens)} in WALLET_API_TOKENS, "
+        f"{len(settings.api_token_hashes)} in WALLET_API_TOKEN_HASHES"
+    )
+    short = [
+        str(position)
+        for position, token in enumerate(settings.api_tokens, start=1)
+        if len(token) < MIN_TOKEN_LENGTH
+    ]
+    if short:
+        return _fail(
+            TOKENS,
+            f"{counts}; WALLET_API_TOKENS {'entry' if len(short) == 1 else 'entries'} "
+            f"{', '.join(short)} {'is' if len(short) == 1 else 'are'} shorter than "
+            f"{MIN_TOKEN_LENGTH} characters",
+            f"replace each with one made by {MAKE_RANDOM_COMMAND}, or better, list only "
+            "their SHA-256 in WALLET_API_TOKEN_HASHES",
+        )
+    return _pass(TOKENS, counts)
+
+
+def check_key_derivation(
+    kdf: KdfParams, limit_seconds: float = MAX_DERIVATION_SECONDS
+) -> CheckResult:
+    """Time one Argon2id derivation at the configured cost; fail when it is too slow or too weak."""
+    params = f"m={kdf.memory_kib} KiB, t={kdf.iterations}"
+    started = time.perf_counter()
+    try:
+        stretch(os.urandom(32), os.urandom(SALT_BYTES), kdf)
+    except Exception as error:  # noqa: BLE001 - e.g. more memory than the host can give
+        return _fail(
+            KDF,
+            f"{params}: Argon2id failed ({type(error).__name__})",
+            "lower WALLET_KDF_MEMORY_KIB to what this host can give each derivation",
+        )
+    elapsed = time.perf_counter() - started
+    findings, remedies = [f"{params}: one derivation took {elapsed * 1000:.0f} ms"], []
+    weak = not any(
+        kdf.memory_kib >= memory and kdf.iterations >= passes for memory, passes in OWASP_ARGON2ID
+    )
+    if weak:
+        findings.append(
+            "below OWASP's minimum (m=19456 KiB, t=2, or an equivalent pair), which weakens "
+            "every envelope sealed from now on"
+        )
+        remedies.append(
+            "set WALLET_KDF_MEMORY_KIB=19456 and WALLET_KDF_ITERATIONS=2 (the defaults)"
+        )
+    if elapsed > limit_seconds:
+        findings.append(
+            f"over {limit_seconds:g} s: every request with a key not cached yet waits that long"
+        )
+        remedies.append(
+            "lower WALLET_KDF_MEMORY_KIB or WALLET_KDF_ITERATIONS (not below OWASP's minimum), "
+            "or give the service more CPU"
+        )
+    if remedies:
+        return _fail(KDF, "; ".join(findings), "; ".join(remedies))
+    return _pass(KDF, findings[0])
+
+
+_STYLES = {Status.OK: "green", Status.FAIL: "bold red", Status.SKIP: "yellow"}
+
+
+def print_report(results: list[CheckResult], console: Console) -> None:
+    table = Table(title="wallet-orchestrator doctor", title_justify="left")
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail, and what to do", overflow="fold")
+    for result in results:
+        # Text, not str: details quote error messages, which must not be read as rich markup.
+        detail = Text(result.detail)
+        if result.remedy:
+            detail.append("\nto fix: ").append(result.remedy, style="bold")
+        table.add_row(result.name, Text(result.status.value, style=_STYLES[result.status]), detail)
+    console.print(table)
+    failed = sum(not result.passed for result in results)
+    console.print(
+        f"{failed} of {len(results)} checks did not pass"
+        if failed
+        else f"all {len(results)} checks passed"
+    )

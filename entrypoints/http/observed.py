@@ -1,0 +1,138 @@
+"""Every HTTP request observed once, around the whole app (unknown routes included): a request id
+(the caller's X-Request-ID if it is a sane one, else a new one) returned in X-Request-ID and bound
+to every log line of the request; one log line at the end; the request metrics.
+"""
+
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, cast
+
+import structlog
+from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.types import (
+    HTTPScope,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+
+from entrypoints import metrics
+
+REQUEST_ID_HEADER = "x-request-id"
+CREATE_WALLET_ROUTE = "/wallets/create-user-wallet"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_log = structlog.get_logger("wallet_orchestrator.request")
+
+_CREATION_OUTCOMES_BY_PROBLEM = {
+    "wallet-key-mismatch": "key_mismatch",
+    "user-not-found": "unknown_user",
+    "invalid-input": "invalid_input",
+}
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    problem: str | None = None
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("wallet_request", default=None)
+
+
+def set_problem(slug: str) -> None:
+    """Note the problem type (its slug) the current request is answered with, for its log line
+    and metrics.
+    """
+    context = _current.get()
+    if context is not None:
+        context.problem = slug
+
+
+class ObservedLitestar(Litestar):
+    """Litestar, with each HTTP request observed as this module says."""
+
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await super().__call__(scope, receive, send)
+            return
+        http_scope, http_send = cast("HTTPScope", scope), cast("Send", send)
+        context = RequestContext(_request_id(http_scope))
+        token = _current.set(context)
+        structlog.contextvars.bind_contextvars(request_id=context.request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers") or [])
+                headers.append((REQUEST_ID_HEADER.encode(), context.request_id.encode()))
+                message["headers"] = headers
+            await http_send(message)
+
+        try:
+            await super().__call__(scope, receive, send_with_request_id)
+        finally:
+            _observe(http_scope, status, time.perf_counter() - started, context)
+            structlog.contextvars.unbind_contextvars("request_id")
+            _current.reset(token)
+
+
+def _request_id(scope: HTTPScope) -> str:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER.encode():
+            presented = value.decode("latin-1")
+            if _SANE_REQUEST_ID.fullmatch(presented):
+                return presented
+            break
+    return uuid.uuid4().hex
+
+
+def _observe(scope: HTTPScope, status: int, seconds: float, context: RequestContext) -> None:
+    route = str(scope.get("path_template") or "unmatched")
+    method = str(scope["method"])
+    outcome = "ok" if status < 400 else "problem"
+    metrics.observe_request(method, route, status, seconds)
+    if route == CREATE_WALLET_ROUTE and method == "POST":
+        outcome = _creation_outcome(status, context.problem)
+        metrics.count_creation(outcome)
+    fields: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 3),
+        "outcome": outcome,
+    }
+    if context.problem is not None:
+        fields["problem"] = context.problem
+    caller = scope.get("auth")
+    if isinstance(caller, str):
+        fields["caller"] = caller
+    if status >= 500:
+        _log.warning("request", **fields)
+    else:
+        _log.info("request", **fields)
+
+
+def _creation_outcome(status: int, problem: str | None) -> str:
+    if status == 201:
+        return "created"
+    if status == 200:
+        return "replayed"
+    if problem in _CREATION_OUTCOMES_BY_PROBLEM:
+        return _CREATION_OUTCOMES_BY_PROBLEM[problem]
+    return "failed" if status >= 500 else "rejected"

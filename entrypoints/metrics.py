@@ -1,0 +1,127 @@
+"""Prometheus metrics: what is counted, and the /metrics exposition (multiprocess-safe).
+
+`serve` points PROMETHEUS_MULTIPROC_DIR at a directory before any worker starts, and
+prometheus-client then keeps every worker's values in files there that a scrape of any worker
+adds up. This module must not be imported before that (the CLI imports it lazily). Labels hold
+route templates, statuses and outcome names only: never a user id, key, token or seed.
+"""
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from entrypoints.metrics_dir import MULTIPROCESS_DIR
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+CREATION_OUTCOMES = (
+    "created",
+    "replayed",
+    "key_mismatch",
+    "unknown_user",
+    "invalid_input",
+    "rejected",
+    "failed",
+)
+KEY_CACHE_RESULTS = ("hit", "shared", "derived")
+
+REQUESTS = Counter(
+    "wallet_http_requests",
+    "HTTP requests answered, by method, route template and status.",
+    ["method", "route", "status"],
+)
+REQUEST_SECONDS = Histogram(
+    "wallet_http_request_duration_seconds",
+    "Time from the request's arrival to its last response byte, by method and route template.",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+CREATIONS = Counter(
+    "wallet_creations",
+    "Wallet creation requests by outcome: created, replayed (the wallet existed and the key "
+    "opens it), key_mismatch, unknown_user, invalid_input, rejected (no valid token, too large, "
+    "rate-limited) or failed (5xx: nothing was stored).",
+    ["outcome"],
+)
+KEY_CACHE_LOOKUPS = Counter(
+    "wallet_key_cache_lookups",
+    "Stretched-key lookups: hit (cached), shared (waited for a derivation already running) or "
+    "derived (an Argon2id run).",
+    ["result"],
+)
+KEY_DERIVATIONS = Counter("wallet_key_derivations", "Argon2id derivations run.")
+TAMPERING = Counter(
+    "wallet_envelope_tampering_detected",
+    "Stored envelopes that failed their integrity check (right key, damaged or altered data).",
+)
+POOL_IN_USE = Gauge(
+    "wallet_db_pool_connections_in_use",
+    "Database connections checked out of the pools, all workers.",
+    multiprocess_mode="livesum",
+)
+POOL_WAIT_SECONDS = Histogram(
+    "wallet_db_pool_wait_seconds",
+    "Time a unit of work waited for a pooled database connection.",
+    buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0),
+)
+
+for _outcome in CREATION_OUTCOMES:
+    CREATIONS.labels(_outcome)
+for _result in KEY_CACHE_RESULTS:
+    KEY_CACHE_LOOKUPS.labels(_result)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    REQUEST_SECONDS.labels(method, route).observe(seconds)
+
+
+def count_creation(outcome: str) -> None:
+    CREATIONS.labels(outcome).inc()
+
+
+def count_key_lookup(result: str) -> None:
+    KEY_CACHE_LOOKUPS.labels(result).inc()
+    if result == "derived":
+        KEY_DERIVATIONS.inc()
+
+
+def count_tampering() -> None:
+    TAMPERING.inc()
+
+
+def observe_pool_wait(seconds: float) -> None:
+    POOL_WAIT_SECONDS.observe(seconds)
+
+
+def watch_pool(engine: AsyncEngine) -> None:
+    """Keep POOL_IN_USE in step with this engine's checkouts and checkins."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(*_: Any) -> None:
+        POOL_IN_USE.inc()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(*_: Any) -> None:
+        POOL_IN_USE.dec()
+
+
+def exposition() -> bytes:
+    """Every metric in the Prometheus text format: all workers' when running multiprocess."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)

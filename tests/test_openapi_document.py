@@ -1,0 +1,545 @@
+"""The OpenAPI document: valid OpenAPI 3.1; every operation shows an example of its body and of
+every response, each valid against its schema; every problem example has a type the server sends
+with that status; and for every documented response example a real request gets that status and
+a body the documented schema accepts: for a problem, the example word for word; for a success,
+a body of the example's shape.
+"""
+
+import ast
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, Self, cast
+
+import httpx
+import pytest
+from dependency_injector import providers
+from litestar.exceptions import HTTPException
+from litestar.testing import TestClient
+from openapi_schema_validator import OAS31Validator
+from openapi_schema_validator import validate as validate_instance
+from openapi_spec_validator import validate as validate_document
+
+from domain.errors import EnvelopeTampered
+from domain.model import WalletBinding
+from domain.ports import Cipher
+from domain.secrets import EncryptionKey, SecretSeed
+from entrypoints.container import Container, build_container, open_container
+from entrypoints.http import health, problems
+from entrypoints.http.app import create_app
+from entrypoints.http.problems import PROBLEM_BASE, PROBLEM_JSON, AnyRequest
+from tests.support import AUTH, http_client, settings_for
+
+Json = dict[str, Any]
+
+
+def _served_document() -> Json:
+    app = create_app(build_container(settings_for("memory://")))
+    with TestClient(app) as client:
+        response = client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    document: Json = response.json()
+    return document
+
+
+DOCUMENT = _served_document()
+NOT_COVERED_HERE: set[tuple[str, str]] = set()
+"""Operations this module leaves out."""
+OPERATIONS = [
+    (method, path)
+    for path, item in DOCUMENT["paths"].items()
+    if not path.startswith("/schema")
+    for method in item
+    if (method, path) not in NOT_COVERED_HERE
+]
+PROTECTED = [
+    (method, path)
+    for method, path in OPERATIONS
+    if DOCUMENT["paths"][path][method].get("security") != [{}]
+]
+WITH_BODY = [
+    (method, path)
+    for method, path in OPERATIONS
+    if "requestBody" in DOCUMENT["paths"][path][method]
+]
+
+
+@dataclass(frozen=True)
+class Documented:
+    """One example in the document, with where it is and the schema it shows."""
+
+    method: str
+    path: str
+    status: int | None  # None: the request body
+    media_type: str
+    name: str
+    value: Any
+    schema: Json
+
+
+def _documented_examples() -> Iterator[Documented]:
+    for method, path in OPERATIONS:
+        operation = DOCUMENT["paths"][path][method]
+        places: list[tuple[int | None, Json]] = [(None, operation.get("requestBody", {}))]
+        places += [(int(status), response) for status, response in operation["responses"].items()]
+        for status, place in places:
+            for media_type, media in place.get("content", {}).items():
+                for name, example in media.get("examples", {}).items():
+                    yield Documented(
+                        method, path, status, media_type, name, example["value"], media["schema"]
+                    )
+
+
+EXAMPLES = list(_documented_examples())
+RESPONSE_EXAMPLES = [example for example in EXAMPLES if example.status is not None]
+
+
+def _validate(instance: Any, schema: Json) -> None:
+    """Validate against a schema of the document (its references resolve in the document)."""
+    validate_instance(
+        instance,
+        {**schema, "components": DOCUMENT["components"]},
+        cls=OAS31Validator,
+        format_checker=OAS31Validator.FORMAT_CHECKER,
+    )
+
+
+def _problems_the_server_sends() -> set[tuple[int, str]]:
+    """(status, type) of every problem the code can send: the domain errors' table, each
+    `problem(HTTPStatus.X, "slug", ...)` call in problems.py and health.py, and http_error's rule
+    for the statuses Litestar raises itself (the body size limit and the rate limit).
+    """
+    sent = {(status.value, slug) for status, slug in problems._DOMAIN_STATUS.values()}
+    for module in (problems, health):
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "problem":
+                status, slug = node.args[:2]
+                if isinstance(status, ast.Attribute) and isinstance(slug, ast.Constant):
+                    assert isinstance(slug.value, str)
+                    sent.add((HTTPStatus[status.attr].value, slug.value))
+    for code in (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.TOO_MANY_REQUESTS):
+        response = problems.http_error(cast("AnyRequest", None), HTTPException(status_code=code))
+        sent.add((code.value, response.content.type.removeprefix(PROBLEM_BASE)))
+    return {(status, PROBLEM_BASE + slug) for status, slug in sent}
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    assert DOCUMENT["openapi"].startswith("3.1.")
+    validate_document(DOCUMENT)
+
+
+def test_every_route_but_health_and_ready_needs_the_bearer_token() -> None:
+    scheme = DOCUMENT["components"]["securitySchemes"]["BearerToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert DOCUMENT["security"] == [{"BearerToken": []}]
+    public = {(method, path) for method, path in OPERATIONS if (method, path) not in PROTECTED}
+    assert public == {("get", "/health"), ("get", "/ready")}
+    assert all("security" not in DOCUMENT["paths"][path][method] for method, path in PROTECTED)
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+def test_every_body_and_every_response_has_an_example(method: str, path: str) -> None:
+    operation = DOCUMENT["paths"][path][method]
+    shown = {(e.status, e.media_type) for e in EXAMPLES if (e.method, e.path) == (method, path)}
+    for media_type in operation.get("requestBody", {}).get("content", {}):
+        assert (None, media_type) in shown, f"no example of the {media_type} body"
+    for status, response in operation["responses"].items():
+        assert response.get("content"), f"{status} has no body"
+        for media_type in response["content"]:
+            assert (int(status), media_type) in shown, f"no example of the {status} {media_type}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=str)
+def test_every_example_is_valid_against_its_schema(example: Documented) -> None:
+    _validate(example.value, example.schema)
+
+
+def test_every_problem_example_has_a_type_the_server_sends_with_its_status() -> None:
+    sent = _problems_the_server_sends()
+    for example in RESPONSE_EXAMPLES:
+        assert example.status is not None
+        if example.status < 400:
+            assert example.media_type != PROBLEM_JSON, example
+            continue
+        assert example.media_type == PROBLEM_JSON, example
+        assert (example.status, example.value["type"]) in sent, example
+        assert example.value["status"] == example.status, example
+        assert example.value["title"] == HTTPStatus(example.status).phrase, example
+
+
+def test_no_example_looks_like_a_stellar_secret_seed() -> None:
+    assert not re.search(r"\bS[A-Z2-7]{55}\b", json.dumps(DOCUMENT))
+
+
+# The server sends what the document shows: one real request per documented response example.
+
+USER, OTHER_USER = "user-42", "user-43"  # the examples' user, and a second one
+WRONG_KEY = "not the key this wallet was sealed under"
+UNREACHABLE = "postgresql://postgres@127.0.0.1:9/none"
+CREATE = "/wallets/create-user-wallet"
+USERS = "/users"
+WALLET = "/wallets/user/{user_id}"
+SIGN, ROTATE, EXPORT = (f"{WALLET}/{verb}" for verb in ("sign", "rotate-key", "export"))
+SUSPEND, RESUME, EVENTS = (f"{WALLET}/{verb}" for verb in ("suspend", "resume", "events"))
+ALLOWED = {"allow_export": True}
+SETTINGS = {("post", EXPORT): ALLOWED}
+"""Settings an operation needs to get past its first check (exports are off by default)."""
+
+
+def _request(method: str, path: str, name: str | None = None) -> Any:
+    """The operation's documented request body `name` (its first one by default)."""
+    if (method, path) not in WITH_BODY:
+        return None
+    examples = DOCUMENT["paths"][path][method]["requestBody"]["content"]["application/json"]
+    named = examples["examples"]
+    return named[name or next(iter(named))]["value"]
+
+
+KEY = _request("post", CREATE)["encryptionKey"]
+
+
+@dataclass
+class World:
+    """The app on a fresh container, and what a case can set up before its request."""
+
+    client: httpx.AsyncClient
+    container: Container
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        user: str = USER,
+        headers: Mapping[str, str] = AUTH,
+        content: bytes | None = None,
+        query: Mapping[str, int] | None = None,
+    ) -> httpx.Response:
+        if content is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        return await self.client.request(
+            method.upper(),
+            path.replace("{user_id}", user),
+            json=body,
+            content=content,
+            headers=headers,
+            params=query,
+        )
+
+    async def user(self, user_id: str = USER) -> None:
+        body = _request("post", USERS, "with-id")
+        if user_id != USER:
+            body = {"email": f"{user_id}@example.com", "id": user_id}
+        assert (await self.send("post", USERS, body)).status_code == 201
+
+    async def wallet(self, user_id: str = USER) -> None:
+        await self.user(user_id)
+        body = {"userId": user_id, "encryptionKey": KEY}
+        assert (await self.send("post", CREATE, body)).status_code == 201
+
+    async def suspend(self) -> None:
+        assert (await self.send("post", SUSPEND, {})).status_code == 200
+
+    async def sign(self) -> None:
+        assert (await self.send("post", SIGN, _request("post", SIGN))).status_code == 200
+
+    async def tamper(self) -> None:
+        """USER's wallet, holding the envelope of another wallet under the same key."""
+        await self.wallet()
+        await self.wallet(OTHER_USER)
+        async with self.container.unit_of_work() as uow:
+            wallet = await uow.wallets.get_by_user(USER, for_update=True)
+            other = await uow.wallets.get_by_user(OTHER_USER)
+            assert wallet is not None
+            assert other is not None
+            await uow.wallets.update(wallet.reencrypted(other.encrypted_key))
+            await uow.commit()
+
+    async def break_sealing(self) -> None:
+        sealing = _UnopenableSeals(self.container.cipher())
+        self.container.cipher.override(providers.Object(sealing))
+
+
+class _UnopenableSeals:
+    """A cipher whose new envelopes do not open: the self-check after sealing fails."""
+
+    def __init__(self, inner: Cipher) -> None:
+        self._inner = inner
+        self._sealed: set[str] = set()
+
+    async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
+        envelope = await self._inner.encrypt(seed, key, binding)
+        self._sealed.add(envelope)
+        return envelope
+
+    async def decrypt(
+        self, envelope: str, key: EncryptionKey, binding: WalletBinding
+    ) -> SecretSeed:
+        if envelope in self._sealed:
+            raise EnvelopeTampered("injected")
+        return await self._inner.decrypt(envelope, key, binding)
+
+
+Step = Callable[[World], Awaitable[None]]
+Send = Callable[[World], Awaitable[httpx.Response]]
+_DOCUMENTED: Any = object()
+
+
+def _send(
+    method: str,
+    path: str,
+    *given: Step,
+    body: Any = _DOCUMENTED,
+    user: str = USER,
+    headers: Mapping[str, str] = AUTH,
+    content: bytes | None = None,
+    query: Mapping[str, int] | None = None,
+) -> Send:
+    """After the `given` steps, the request: the documented body unless another is given."""
+    sent = _request(method, path) if body is _DOCUMENTED else body
+
+    async def send(world: World) -> httpx.Response:
+        for step in given:
+            await step(world)
+        return await world.send(
+            method, path, sent, user=user, headers=headers, content=content, query=query
+        )
+
+    return send
+
+
+def _sent(method: str, path: str) -> Step:
+    async def step(world: World) -> None:
+        await _send(method, path)(world)
+
+    return step
+
+
+async def _failing_storage(world: World) -> None:
+    """Every unit of work fails, as nothing expects it to."""
+    world.container.unit_of_work.override(providers.Factory(_BrokenUnitOfWork))
+
+
+class _BrokenUnitOfWork:
+    async def __aenter__(self) -> Self:
+        raise RuntimeError("injected")
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request that should get the documented response example `example` of `status`."""
+
+    method: str
+    path: str
+    status: int
+    example: str
+    send: Send
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    database_url: str = "memory://"
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path} {self.status} {self.example}"
+
+
+def _common_cases() -> Iterator[Case]:
+    """What every protected operation, and every operation with a body, can answer."""
+    for method, path in PROTECTED:
+        settings = SETTINGS.get((method, path), {})
+        yield Case(method, path, 401, "unauthorized", _send(method, path, headers={}))
+        yield Case(
+            method,
+            path,
+            429,
+            "too-many-requests",
+            _send(method, path, _sent(method, path)),
+            {**settings, "rate_limit": (1, "minute")},
+        )
+        if _documents(method, path, 500):  # all but /metrics, which touches no storage
+            failing = _send(method, path, _failing_storage)
+            yield Case(method, path, 500, "internal-error", failing, settings)
+        if _documents(method, path, 503):
+            unavailable = _send(method, path)
+            yield Case(
+                method, path, 503, "database-unavailable", unavailable, settings, UNREACHABLE
+            )
+    for method, path in WITH_BODY:
+        big = b"{" + b" " * (64 * 1024) + b"}"
+        yield Case(method, path, 413, "request-entity-too-large", _send(method, path, content=big))
+        yield Case(method, path, 400, "invalid-input-no-body", _send(method, path, body=None))
+
+
+def _documents(method: str, path: str, status: int) -> bool:
+    return str(status) in DOCUMENT["paths"][path][method]["responses"]
+
+
+def _reading_cases() -> Iterator[Case]:
+    long_id = "x" * 129
+    for path, ready in ((WALLET, World.wallet), ("/users/{user_id}", World.user)):
+        name = "wallet" if path == WALLET else "user"
+        missing = "wallet-not-found" if path == WALLET else "user-not-found"
+        yield Case("get", path, 200, name, _send("get", path, ready))
+        yield Case("get", path, 400, "invalid-input-path", _send("get", path, user=long_id))
+        yield Case("get", path, 404, missing, _send("get", path))
+    wallet, sign, suspend = World.wallet, World.sign, World.suspend
+    yield Case(
+        "get",
+        EVENTS,
+        200,
+        "first-page",
+        _send("get", EVENTS, wallet, sign, suspend, query={"limit": 2}),
+    )
+    yield Case(
+        "get", EVENTS, 400, "invalid-input", _send("get", EVENTS, wallet, query={"cursor": -1})
+    )
+    yield Case("get", EVENTS, 400, "invalid-input-path", _send("get", EVENTS, user=long_id))
+    yield Case("get", EVENTS, 404, "wallet-not-found", _send("get", EVENTS))
+
+
+def _registration_and_creation_cases() -> Iterator[Case]:
+    with_id, without_id = _request("post", USERS, "with-id"), _request("post", USERS, "without-id")
+    yield Case("post", USERS, 201, "user", _send("post", USERS, body=with_id))
+    yield Case("post", USERS, 201, "generated-id", _send("post", USERS, body=without_id))
+    yield Case("post", USERS, 200, "user", _send("post", USERS, World.user))
+    too_long = {**with_id, "id": "x" * 129}
+    yield Case("post", USERS, 400, "invalid-input", _send("post", USERS, body=too_long))
+    taken_email = {**with_id, "id": OTHER_USER}
+    yield Case(
+        "post", USERS, 409, "email-taken", _send("post", USERS, World.user, body=taken_email)
+    )
+    taken_id = {**with_id, "email": "someone.else@example.com"}
+    yield Case("post", USERS, 409, "id-taken", _send("post", USERS, World.user, body=taken_id))
+
+    yield Case("post", CREATE, 201, "wallet", _send("post", CREATE, World.user))
+    yield Case("post", CREATE, 200, "wallet", _send("post", CREATE, World.wallet))
+    short_key = {"userId": USER, "encryptionKey": "too short"}
+    yield Case(
+        "post", CREATE, 400, "invalid-input", _send("post", CREATE, World.user, body=short_key)
+    )
+    yield Case("post", CREATE, 404, "user-not-found", _send("post", CREATE))
+    other_key = {"userId": USER, "encryptionKey": WRONG_KEY}
+    yield Case(
+        "post",
+        CREATE,
+        409,
+        "wallet-key-mismatch",
+        _send("post", CREATE, World.wallet, body=other_key),
+    )
+    yield Case("post", CREATE, 500, "envelope-tampered", _send("post", CREATE, World.tamper))
+    breaking = _send("post", CREATE, World.user, World.break_sealing)
+    yield Case("post", CREATE, 500, "sealing-failed", breaking)
+
+
+def _custody_cases() -> Iterator[Case]:
+    for path, settings in ((SIGN, {}), (ROTATE, {}), (EXPORT, ALLOWED)):
+        wrong_key = {**_request("post", path), "encryptionKey": WRONG_KEY}
+        cases = [
+            (403, "wrong-encryption-key", _send("post", path, World.wallet, body=wrong_key)),
+            (404, "wallet-not-found", _send("post", path)),
+            (423, "wallet-suspended", _send("post", path, World.wallet, World.suspend)),
+            (500, "envelope-tampered", _send("post", path, World.tamper)),
+        ]
+        for status, name, send in cases:
+            yield Case("post", path, status, name, send, settings)
+    sign = _request("post", SIGN)
+    yield Case("post", SIGN, 200, "signed", _send("post", SIGN, World.wallet))
+    bad_xdr = {**sign, "transactionXdr": "bm90IGEgdHJhbnNhY3Rpb24="}
+    yield Case(
+        "post", SIGN, 400, "invalid-input-xdr", _send("post", SIGN, World.wallet, body=bad_xdr)
+    )
+    private = {**sign, "networkPassphrase": "A Private Network ; 2026"}
+    yield Case(
+        "post", SIGN, 400, "invalid-input-network", _send("post", SIGN, World.wallet, body=private)
+    )
+
+    yield Case("post", ROTATE, 200, "wallet", _send("post", ROTATE, World.wallet))
+    short = {**_request("post", ROTATE), "newEncryptionKey": "too short"}
+    yield Case(
+        "post", ROTATE, 400, "invalid-input", _send("post", ROTATE, World.wallet, body=short)
+    )
+    breaking = _send("post", ROTATE, World.wallet, World.break_sealing)
+    yield Case("post", ROTATE, 500, "sealing-failed", breaking)
+
+    yield Case("post", EXPORT, 200, "sealed", _send("post", EXPORT, World.wallet), ALLOWED)
+    bad_recipient = {**_request("post", EXPORT), "recipientPublicKey": "AAAA"}
+    send = _send("post", EXPORT, World.wallet, body=bad_recipient)
+    yield Case("post", EXPORT, 400, "invalid-input", send, ALLOWED)
+    yield Case("post", EXPORT, 403, "export-disabled", _send("post", EXPORT, World.wallet))
+
+    yield Case("post", SUSPEND, 200, "suspended", _send("post", SUSPEND, World.wallet))
+    yield Case("post", SUSPEND, 404, "wallet-not-found", _send("post", SUSPEND))
+    yield Case("post", RESUME, 200, "wallet", _send("post", RESUME, World.wallet, World.suspend))
+    yield Case("post", RESUME, 404, "wallet-not-found", _send("post", RESUME))
+
+
+def _metrics_cases() -> Iterator[Case]:
+    yield Case("get", "/metrics", 200, "metrics", _send("get", "/metrics"))
+
+
+def _health_cases() -> Iterator[Case]:
+    yield Case("get", "/health", 200, "ok", _send("get", "/health", headers={}))
+    yield Case("get", "/ready", 200, "ready", _send("get", "/ready", headers={}))
+    unreachable = _send("get", "/ready", headers={})
+    yield Case("get", "/ready", 503, "database-unavailable", unreachable, database_url=UNREACHABLE)
+
+
+CASES = [
+    *_common_cases(),
+    *_reading_cases(),
+    *_registration_and_creation_cases(),
+    *_custody_cases(),
+    *_health_cases(),
+    *_metrics_cases(),
+]
+
+
+def test_every_documented_response_example_has_a_case() -> None:
+    cases = [(case.method, case.path, case.status, case.example) for case in CASES]
+    assert len(cases) == len(set(cases))
+    assert {(e.method, e.path, e.status, e.name) for e in RESPONSE_EXAMPLES} == set(cases)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+async def test_the_server_sends_what_the_document_shows(case: Case) -> None:
+    settings = settings_for(case.database_url, **case.settings)
+    # In memory there is nothing to migrate; the unreachable database cannot be migrated.
+    async with (
+        open_container(settings, apply_migrations=False) as container,
+        http_client(container) as client,
+    ):
+        response = await case.send(World(client, container))
+    documented = next(
+        example
+        for example in RESPONSE_EXAMPLES
+        if (example.method, example.path, example.status, example.name)
+        == (case.method, case.path, case.status, case.example)
+    )
+    assert response.status_code == case.status, response.text
+    media_type = documented.media_type.split(";")[0]
+    assert response.headers["content-type"].split(";")[0] == media_type
+    if media_type == "text/plain":  # the Prometheus exposition
+        shown = re.findall(r"^# TYPE (\S+) (\S+)$", documented.value, re.MULTILINE)
+        assert shown
+        assert set(shown) <= set(re.findall(r"^# TYPE (\S+) (\S+)$", response.text, re.MULTILINE))
+        return
+    body = response.json()
+    _validate(body, documented.schema)
+    if documented.media_type == PROBLEM_JSON:
+        assert body == documented.value  # the example is what the server says, word for word
+    else:
+        assert _shape(body) == _shape(documented.value)
+
+
+def _shape(value: Any) -> Any:
+    """A JSON value's members and their types, recursively, without the values themselves."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
