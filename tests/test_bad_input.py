@@ -2,14 +2,17 @@
 exactly, or rejected with 400; never a 5xx."""
 
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from urllib.parse import quote
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from litestar.exceptions import HTTPException
 
 from entrypoints.container import Container
+from entrypoints.http import problems
 from tests.support import AUTH, KEY, http_client
 
 PROBLEM = "application/problem+json"
@@ -143,3 +146,14 @@ async def test_a_missing_field_is_named(
     response = await client.post(route, json=body, headers=AUTH)
     assert response.status_code == 400
     assert response.json()["detail"] == detail
+
+
+def test_problem_types_do_not_follow_the_runtimes_status_phrases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Python 3.13 renames 413 to "Content Too Large"; the documented type must not move with it.
+    renamed = property(lambda self: "Content Too Large" if self == 413 else self.name.title())
+    monkeypatch.setattr(HTTPStatus, "phrase", renamed, raising=False)
+    response = problems.http_error(None, HTTPException(status_code=413))  # type: ignore[arg-type]
+    assert response.content.type.endswith("/request-entity-too-large")
+    assert response.content.title == "Request Entity Too Large"

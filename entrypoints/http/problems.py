@@ -54,6 +54,18 @@ _DOMAIN_STATUS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
 }
 
 
+_STABLE_TITLES = {
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Request Entity Too Large",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "Unprocessable Entity",
+}
+"""Titles (and so problem types) that newer Pythons rename (3.13: "Content Too Large",
+"Unprocessable Content"): a problem type is a contract and must not change with the runtime."""
+
+
+def _title(status: HTTPStatus) -> str:
+    return _STABLE_TITLES.get(status, status.phrase)
+
+
 def problem(
     status: HTTPStatus,
     slug: str,
@@ -63,7 +75,7 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response[ProblemBody]:
     set_problem(slug)
-    body = ProblemBody(PROBLEM_BASE + slug, status.phrase, status.value, detail, errors)
+    body = ProblemBody(PROBLEM_BASE + slug, _title(status), status.value, detail, errors)
     return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -122,7 +134,7 @@ def http_error(_: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
     slug = (
         "invalid-input"
         if status == HTTPStatus.BAD_REQUEST
-        else status.phrase.lower().replace(" ", "-")
+        else _title(status).lower().replace(" ", "-")
     )
     headers = dict(error.headers or {})
     if status == HTTPStatus.TOO_MANY_REQUESTS and "RateLimit-Reset" in headers:
