@@ -69,6 +69,14 @@ def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
             assert 'wallet_creations_total{outcome="created"} 1.0' in body
         else:
             json.loads(body)
+    # The server's own output (JSON log lines, one per request) holds no key, and the token
+    # only where it was handed out.
+    log = server.log.read_text()
+    request_lines = [line for line in log.splitlines() if '"event": "request"' in line]
+    assert len(request_lines) >= len(curls)
+    for key in ("a caller key of at least 16 characters", "the next caller key, 16+ chars"):
+        assert key not in log
+    assert log.count(token) == 1  # the one line that hands the made-up token to the operator
 
 
 def test_served_api_rejects_missing_and_foreign_tokens(server: ServerProcess) -> None:
