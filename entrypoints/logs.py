@@ -3,12 +3,14 @@ library's (uvicorn's included), request ids from context, and a redaction step t
 field whose name says it could hold a secret.
 """
 
+import functools
 import logging
 import os
 import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+import msgspec
 import structlog
 from structlog.typing import Processor
 
@@ -44,6 +46,7 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
+@functools.lru_cache(maxsize=1024)
 def _could_hold_secret(name: str) -> bool:
     folded = name.lower().replace("_", "").replace("-", "")
     return any(part in folded for part in SECRET_NAME_PARTS)
@@ -68,10 +71,18 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+_ENCODER = msgspec.json.Encoder(enc_hook=str)
+
+
+def _json(value: object, **_: Any) -> str:
+    """One JSON object (msgspec: a tenth of json.dumps' time); what it cannot encode, as str."""
+    return _ENCODER.encode(value).decode()
+
+
 def formatter(log_format: str = "json") -> logging.Formatter:
     """The formatter of every handler: standard-library records rendered like structlog's."""
     renderer: Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json)
         if log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -72,7 +72,7 @@ def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
     # The server's own output (JSON log lines, one per request) holds no key, and the token
     # only where it was handed out.
     log = server.log.read_text()
-    request_lines = [line for line in log.splitlines() if '"event": "request"' in line]
+    request_lines = [line for line in log.splitlines() if '"event":"request"' in line]
     assert len(request_lines) >= len(curls)
     for key in ("a caller key of at least 16 characters", "the next caller key, 16+ chars"):
         assert key not in log
