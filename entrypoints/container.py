@@ -56,7 +56,7 @@ class Container(containers.DeclarativeContainer):
     key_generator = providers.Singleton(StellarKeyGenerator)
     deployment_salt = providers.Selector(
         settings.provided.backend,
-        sql=providers.Singleton(SqlDeploymentSalt, engine=engine),
+        sql=providers.Singleton(SqlDeploymentSalt, engine=engine, pool=settings.provided.pool),
         memory=providers.Callable(lambda store: store.deployment_salt, memory_store),
     )
     key_cache = providers.Singleton(

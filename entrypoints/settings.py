@@ -16,6 +16,8 @@ DEFAULT_NETWORKS = frozenset({TESTNET_NETWORK, PUBLIC_NETWORK})
 MEMORY_DATABASE_URL = "memory://"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RATE_LIMIT = re.compile(r"([1-9][0-9]{0,8})/(second|minute|hour|day)")
+PREPARED_STATEMENTS = ("cached", "unnamed")
+"""WALLET_DB_PREPARED_STATEMENTS: `unnamed` for PgBouncer in transaction pooling mode."""
 
 
 class SettingsError(ValueError):
@@ -75,10 +77,14 @@ class Settings:
             )
         except ValueError as error:
             raise SettingsError(str(error)) from None
+        statements = _choice(
+            environ, "WALLET_DB_PREPARED_STATEMENTS", PREPARED_STATEMENTS, "cached"
+        )
         pool = PoolSettings(
             size=_int(environ, "WALLET_DB_POOL_SIZE", 10, minimum=1),
             acquire_timeout=_float(environ, "WALLET_DB_POOL_TIMEOUT", 5.0),
             connect_timeout=_float(environ, "WALLET_DB_CONNECT_TIMEOUT", 5.0),
+            cache_statements=statements == "cached",
         )
         return cls(
             database_url=database_url,

@@ -4,10 +4,9 @@ import asyncio
 import base64
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.engine import READ_ONLY
+from adapters.sql.engine import READ_ONLY, PoolSettings, one_off_engine
 from adapters.sql.tables import deployment_settings
 
 KDF_SALT = "kdf_salt"
@@ -16,8 +15,9 @@ KDF_SALT = "kdf_salt"
 class SqlDeploymentSalt:
     """Reads the salt row on first use and keeps it (it never changes for a deployment)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, pool: PoolSettings | None = None) -> None:
         self._engine = engine
+        self._pool = pool or PoolSettings()
         self._salt: bytes | None = None
         self._lock = asyncio.Lock()
 
@@ -33,8 +33,10 @@ class SqlDeploymentSalt:
             deployment_settings.c.name == KDF_SALT
         )
         # A connection of its own, outside the pool: the first caller may be a unit of work that
-        # already holds a pooled connection, and the pool may have no other to give.
-        engine = create_async_engine(self._engine.url, poolclass=NullPool)
+        # already holds a pooled connection, and the pool may have no other to give. Same
+        # prepared-statement mode as the pool: behind PgBouncer a named statement left here
+        # would outlive this process and collide with the next one's.
+        engine = one_off_engine(self._engine.url, self._pool)
         try:
             async with engine.connect() as connection:
                 await connection.execution_options(**{READ_ONLY: True})

@@ -22,14 +22,31 @@ _DRIVERS = {
 }
 
 
+# For PgBouncer in transaction pooling mode before 1.21: consecutive transactions of one client
+# connection may run on different server connections, and a server connection serves many
+# clients. SQLAlchemy's asyncpg dialect prepares every statement (it needs the result's columns),
+# so prepared statements cannot be avoided, only kept from outliving the statement: with both
+# caches off, asyncpg (0.29 and newer) prepares each one as the unnamed statement and parses it
+# again with its Bind and Execute. Nothing named is left on a server connection for a later
+# transaction to miss or for another client to collide with.
+_UNNAMED_STATEMENTS: dict[str, Any] = {
+    "prepared_statement_cache_size": 0,  # SQLAlchemy's cache of prepared statements
+    "statement_cache_size": 0,  # asyncpg's: 0 also makes its statements unnamed
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
-    """Connection pool size and how long to wait for a connection (seconds)."""
+    """Connection pool size and how long to wait for a connection (seconds); whether prepared
+    statements are named and cached per connection (PostgreSQL, PgBouncer in session mode) or
+    unnamed and used once (PgBouncer in transaction mode).
+    """
 
     size: int = 10
     acquire_timeout: float = 5.0
     connect_timeout: float = 5.0
     sqlite_busy_timeout_ms: int = 5000
+    cache_statements: bool = True
 
 
 def async_url(database_url: str) -> URL:
@@ -56,7 +73,7 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
         # any deadline. The checkout listener below drops connections the server has closed,
         # for free; one that dies silently fails its request (503) within the deadline.
         pool_pre_ping=False,
-        connect_args={"timeout": pool.connect_timeout},
+        connect_args=_asyncpg_connect_args(pool),
         hide_parameters=True,
     )
 
@@ -78,6 +95,24 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
             driver_connection.terminate()
 
     return engine
+
+
+def one_off_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
+    """An engine without a pool, each connection closed after use, with the pool's driver
+    options (prepared-statement mode, connect timeout): for a read outside the pool.
+    """
+    if url.get_backend_name() == "sqlite":
+        return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
+    return create_async_engine(
+        url, poolclass=NullPool, connect_args=_asyncpg_connect_args(pool), hide_parameters=True
+    )
+
+
+def _asyncpg_connect_args(pool: PoolSettings) -> dict[str, Any]:
+    connect_args: dict[str, Any] = {"timeout": pool.connect_timeout}
+    if not pool.cache_statements:
+        connect_args.update(_UNNAMED_STATEMENTS)
+    return connect_args
 
 
 def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:

@@ -1,6 +1,7 @@
 """The Litestar application factory."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -38,15 +39,23 @@ def create_app(container: Container | None = None) -> Litestar:
     configure_structlog()
     _instrument(container, settings)
 
-    warming: set[asyncio.Task[int]] = set()
+    warming: set[asyncio.Task[None]] = set()
 
-    async def warm_pool_in_background() -> None:
-        # Not awaited: a database that is down at start must not delay /health.
+    async def warm_up() -> None:
+        # Open the pool and read the deployment salt before the first requests need them (a
+        # burst of first creations would each wait for the salt read otherwise). Best effort,
+        # and not awaited: a database that is down at start must not delay /health.
         if settings.backend == "sql":
             pool = settings.pool
-            task = asyncio.create_task(
-                warm_pool(container.engine(), pool.size, pool.connect_timeout)
-            )
+            salt = container.deployment_salt()
+
+            async def warm() -> None:
+                await warm_pool(container.engine(), pool.size, pool.connect_timeout)
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(pool.connect_timeout):
+                        await salt()
+
+            task = asyncio.create_task(warm())
             warming.add(task)
             task.add_done_callback(warming.discard)
 
@@ -80,7 +89,7 @@ def create_app(container: Container | None = None) -> Litestar:
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[warm_pool_in_background],
+        on_startup=[warm_up],
         on_shutdown=[dispose_engine],
         logging_config=None,
     )
