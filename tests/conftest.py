@@ -76,6 +76,15 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def migrated_postgres_url() -> Iterator[str]:
+    """A migrated database of this test's own (not shared with the rest of the run): for tests
+    that start servers against it, whose own start-up migration then finds nothing to do."""
+    with fresh_postgres_database("migrated") as url:
+        _run(_migrate(url))
+        yield url
+
+
+@pytest.fixture
 def empty_postgres_url() -> Iterator[str]:
     """A database of its own, with no tables at all."""
     with fresh_postgres_database("empty") as url:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import START_TIMEOUT_SECONDS, free_port
+from tests.servers import START_TIMEOUT_SECONDS, free_port, stop_process_group
 
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 # Tab-separated for the test to split; $upstream_addr lists every upstream tried, comma-separated.
@@ -155,7 +155,8 @@ def balancing(binary: str, upstream_ports: Sequence[int], logs: Path) -> Iterato
             _wait_until_up(process, proxy)
             yield proxy
         finally:
-            _stop(process)
+            # QUIT: a graceful stop, its workers finishing what they serve.
+            stop_process_group(process, (signal.SIGQUIT, signal.SIGTERM, signal.SIGKILL))
             for name in ("access", "error"):
                 if (prefix / f"{name}.log").exists():
                     shutil.copy(prefix / f"{name}.log", logs / f"nginx-{name}.log")
@@ -173,16 +174,3 @@ def _wait_until_up(process: subprocess.Popen[bytes], proxy: Nginx) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"nginx did not answer: {(proxy.prefix / 'error.log').read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    for stop_signal in (signal.SIGQUIT, signal.SIGTERM, signal.SIGKILL):
-        if process.poll() is not None:
-            return
-        # The master's own group: its workers go with it even if it dies first.
-        os.killpg(process.pid, stop_signal)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        return

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.servers import START_TIMEOUT_SECONDS, free_port
+from tests.servers import START_TIMEOUT_SECONDS, free_port, stop_process_group
 
 # The pooling part is the one docs/deploy.md shows; keep the two alike. The rest only puts the
 # process, its files and its clients' authentication in the test's hands.
@@ -112,7 +112,8 @@ def pooling(binary: str, server_url: str, logs: Path, pool_size: int = 3) -> Ite
             _wait_until_listening(process, bouncer)
             yield bouncer
         finally:
-            _stop(process)
+            # TERM: PgBouncer closes every connection and exits at once.
+            stop_process_group(process, (signal.SIGTERM, signal.SIGKILL))
             for source in ("pgbouncer.log", "stderr.log"):
                 if (directory / source).exists():
                     shutil.copy(directory / source, logs / f"pgbouncer-{source}")
@@ -158,16 +159,3 @@ def _output(bouncer: PgBouncer) -> str:
         if path.exists():
             texts.append(path.read_text()[-3000:])
     return "\n".join(texts)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # SIGTERM: PgBouncer closes every connection and exits at once.
-    for stop_signal in (signal.SIGTERM, signal.SIGKILL):
-        if process.poll() is not None:
-            return
-        os.killpg(process.pid, stop_signal)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        return

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 60
@@ -22,6 +23,34 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def stop_process_group(
+    process: subprocess.Popen[bytes], signals: tuple[signal.Signals, ...], timeout: float = 10
+) -> None:
+    """Signal the process's own group (its children go with it even if it dies first) with each
+    of `signals` in turn until it has exited."""
+    for stop_signal in signals:
+        if process.poll() is not None:
+            return
+        os.killpg(process.pid, stop_signal)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+        return
+
+
+def required_tool(binary: str | None, package: str, purpose: str) -> str:
+    """The path of a tool a test needs from Debian's `package`: skipped when it is missing,
+    except under CI=true, where `.ci/run` installs it and its absence is a failure."""
+    if binary is None:
+        reason = f"{package} is not installed (Debian: apt-get install --no-install-recommends "
+        reason += f"{package})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the {purpose}", pytrace=False)
+        pytest.skip(reason)
+    return binary
 
 
 class ServerProcess:

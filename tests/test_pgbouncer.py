@@ -3,10 +3,8 @@ the creation storm through it, with more client connections than PgBouncer has s
 connections; with the default (cached, named statements) the same storm fails."""
 
 import asyncio
-import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -19,13 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
 
 from adapters.sql.engine import PoolSettings, create_engine
-from adapters.sql.migrate import migrate
 from adapters.sql.tables import users, wallets
 from entrypoints.settings import Settings, SettingsError
-from tests.conftest import fresh_postgres_database
 from tests.load import LoadClient, LoadReport, assert_one_wallet_per_user, check_stored_invariants
 from tests.pgbouncer import PgBouncer, pgbouncer_binary, pooling
-from tests.servers import ServerProcess, serving
+from tests.servers import ServerProcess, required_tool, serving
 from tests.support import AUTH, KEY, TOKEN
 
 USERS = 150
@@ -41,26 +37,7 @@ STATEMENT_ERRORS = {"26000", "42P05"}  # prepared statement does not exist, alre
 
 @pytest.fixture
 def pgbouncer() -> str:
-    binary = pgbouncer_binary()
-    if binary is None:
-        reason = (
-            "pgbouncer is not installed (Debian: apt-get install --no-install-recommends pgbouncer)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the PgBouncer test", pytrace=False)
-        pytest.skip(reason)
-    return binary
-
-
-@pytest.fixture
-async def migrated_database() -> AsyncIterator[str]:
-    """A database of its own, migrated directly, not through PgBouncer (docs/deploy.md); the
-    instance's own start-up migration, through PgBouncer, then finds nothing to do."""
-    with fresh_postgres_database("pgbouncer") as url:
-        engine = create_engine(url)
-        await migrate(engine)
-        await engine.dispose()
-        yield url
+    return required_tool(pgbouncer_binary(), "pgbouncer", "PgBouncer test")
 
 
 def _serving(
@@ -147,13 +124,15 @@ async def _custody_once(base_url: str, public_key: str) -> None:
 
 @pytest.mark.postgres
 async def test_unnamed_statements_work_behind_transaction_pooling(
-    pgbouncer: str, migrated_database: str, tmp_path: Path
+    pgbouncer: str, migrated_postgres_url: str, tmp_path: Path
 ) -> None:
     user_ids = [f"pgbouncer-user-{n:03d}" for n in range(USERS)]
     log = tmp_path / "serve.log"
     with (
-        pooling(pgbouncer, migrated_database, tmp_path, pool_size=SERVER_CONNECTIONS) as bouncer,
-        _serving(bouncer, migrated_database, log, statements="unnamed") as server,
+        pooling(
+            pgbouncer, migrated_postgres_url, tmp_path, pool_size=SERVER_CONNECTIONS
+        ) as bouncer,
+        _serving(bouncer, migrated_postgres_url, log, statements="unnamed") as server,
     ):
         # The storm is the process's first work: every creation in it is a first one.
         started = time.monotonic()
@@ -162,9 +141,9 @@ async def test_unnamed_statements_work_behind_transaction_pooling(
         first, public_key = await _first_wallet(server.base_url, attempts=1)
         assert first == [201, 201], first
         assert public_key is not None
-        server_connections = await _server_connections(migrated_database)
+        server_connections = await _server_connections(migrated_postgres_url)
         # Directly against PostgreSQL, before the rotation below puts one wallet under NEW_KEY.
-        stored = await check_stored_invariants(migrated_database, KEY)
+        stored = await check_stored_invariants(migrated_postgres_url, KEY)
         await _custody_once(server.base_url, public_key)
     figures = f"{elapsed:.1f}s {report.summary()} server connections: {server_connections}"
     print(f"\npgbouncer, unnamed statements: {figures}")  # noqa: T201 - figures for the report
@@ -184,13 +163,15 @@ async def test_unnamed_statements_work_behind_transaction_pooling(
 
 @pytest.mark.postgres
 async def test_cached_statements_fail_behind_transaction_pooling(
-    pgbouncer: str, migrated_database: str, tmp_path: Path
+    pgbouncer: str, migrated_postgres_url: str, tmp_path: Path
 ) -> None:
     user_ids = [f"pgbouncer-user-{n:03d}" for n in range(USERS)]
     log = tmp_path / "serve.log"
     with (
-        pooling(pgbouncer, migrated_database, tmp_path, pool_size=SERVER_CONNECTIONS) as bouncer,
-        _serving(bouncer, migrated_database, log, statements="") as server,
+        pooling(
+            pgbouncer, migrated_postgres_url, tmp_path, pool_size=SERVER_CONNECTIONS
+        ) as bouncer,
+        _serving(bouncer, migrated_postgres_url, log, statements="") as server,
     ):
         first, _ = await _first_wallet(server.base_url, attempts=10)
         report = await _storm(server.base_url, user_ids)
@@ -236,10 +217,12 @@ async def _named_statements_left(engine: AsyncEngine) -> list[int]:
 
 @pytest.mark.postgres
 async def test_named_statements_go_missing_or_collide_behind_transaction_pooling(
-    pgbouncer: str, migrated_database: str, tmp_path: Path
+    pgbouncer: str, migrated_postgres_url: str, tmp_path: Path
 ) -> None:
-    with pooling(pgbouncer, migrated_database, tmp_path, pool_size=SERVER_CONNECTIONS) as bouncer:
-        url = bouncer.url_for(migrated_database)
+    with pooling(
+        pgbouncer, migrated_postgres_url, tmp_path, pool_size=SERVER_CONNECTIONS
+    ) as bouncer:
+        url = bouncer.url_for(migrated_postgres_url)
         unnamed = create_engine(url, PoolSettings(size=CLIENT_CONNECTIONS, cache_statements=False))
         unnamed_errors = await _statement_errors(unnamed, transactions=300)
         left_by_unnamed = await _named_statements_left(unnamed)

@@ -1,20 +1,15 @@
 """Scale-out: two `serve` instances behind nginx, one PostgreSQL, the creation storm through the
 proxy. The database, not the instance a request lands on, decides who gets which wallet."""
 
-import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from adapters.sql.engine import create_engine
-from adapters.sql.migrate import migrate
-from tests.conftest import fresh_postgres_database
 from tests.load import LoadClient, assert_one_wallet_per_user, check_stored_invariants
 from tests.nginx import LogLine, balancing, nginx_binary, read_access_log
-from tests.servers import serving
+from tests.servers import required_tool, serving
 from tests.support import KEY, TOKEN
 
 USERS = 300
@@ -25,24 +20,7 @@ CREATE_PATH = "/wallets/create-user-wallet"
 
 @pytest.fixture
 def nginx() -> str:
-    binary = nginx_binary()
-    if binary is None:
-        reason = "nginx is not installed (Debian: apt-get install --no-install-recommends nginx)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the scale-out test", pytrace=False)
-        pytest.skip(reason)
-    return binary
-
-
-@pytest.fixture
-async def migrated_database() -> AsyncIterator[str]:
-    """A database of its own, migrated before any instance starts (each instance's own
-    start-up migration then takes the lock and finds nothing to do)."""
-    with fresh_postgres_database("scale_out") as url:
-        engine = create_engine(url)
-        await migrate(engine)
-        await engine.dispose()
-        yield url
+    return required_tool(nginx_binary(), "nginx", "scale-out test")
 
 
 def _creations_by_upstream(log: list[LogLine]) -> Counter[str]:
@@ -54,12 +32,12 @@ def _creations_by_upstream(log: list[LogLine]) -> Counter[str]:
 
 @pytest.mark.postgres
 async def test_two_instances_behind_nginx_one_wallet_per_user(
-    nginx: str, migrated_database: str, tmp_path: Path
+    nginx: str, migrated_postgres_url: str, tmp_path: Path
 ) -> None:
     user_ids = [f"scale-out-user-{n:03d}" for n in range(USERS)]
     with (
-        serving(migrated_database, tmp_path / "first.log", token=TOKEN) as first,
-        serving(migrated_database, tmp_path / "second.log", token=TOKEN) as second,
+        serving(migrated_postgres_url, tmp_path / "first.log", token=TOKEN) as first,
+        serving(migrated_postgres_url, tmp_path / "second.log", token=TOKEN) as second,
         balancing(nginx, [first.port, second.port], logs=tmp_path) as proxy,
     ):
         started = time.monotonic()
@@ -78,7 +56,7 @@ async def test_two_instances_behind_nginx_one_wallet_per_user(
     for user_id in user_ids:
         statuses = sorted(status for status, _ in report.by_user[user_id])
         assert statuses == [200] * (COPIES - 1) + [201], (user_id, statuses)
-    assert await check_stored_invariants(migrated_database, KEY) == USERS
+    assert await check_stored_invariants(migrated_postgres_url, KEY) == USERS
     # Round robin: each instance answered about half, so both really took part.
     assert served.keys() == {f"127.0.0.1:{first.port}", f"127.0.0.1:{second.port}"}, served
     assert sum(served.values()) == USERS * COPIES
