@@ -150,18 +150,21 @@ async def warm_pool(engine: AsyncEngine, connections: int, seconds_each: float) 
     first requests after a start do not each pay a connection set-up. Best effort: a database
     that is down or slow only leaves the pool colder; returns how many connections were opened.
     """
-
-    async def open_one() -> bool:
-        try:
-            async with asyncio.timeout(seconds_each), engine.connect() as connection:
-                await connection.execution_options(**{READ_ONLY: True})
-                await connection.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - a cold pool is not an error
-            return False
-        return True
-
-    opened = await asyncio.gather(*(open_one() for _ in range(connections)))
+    opened = await asyncio.gather(*(answers(engine, seconds_each) for _ in range(connections)))
     return sum(opened)
+
+
+async def answers(engine: AsyncEngine, seconds: float) -> bool:
+    """Whether a pooled connection answers `SELECT 1` within `seconds` (a read: on SQLite it
+    takes no write lock). Any failure is a no, never an exception.
+    """
+    try:
+        async with asyncio.timeout(seconds), engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
+            await connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "does not answer"
+        return False
+    return True
 
 
 def read_only_engine(url: URL, connect_timeout: float) -> AsyncEngine:
@@ -202,13 +205,7 @@ class SqlReadinessCheck:
         self._timeout = timeout
 
     async def __call__(self) -> bool:
-        try:
-            async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
-                await connection.execution_options(**{READ_ONLY: True})
-                await connection.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not ready"
-            return False
-        return True
+        return await answers(self._engine, self._timeout)
 
 
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
