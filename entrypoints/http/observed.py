@@ -27,6 +27,7 @@ from litestar.types import (
 from entrypoints import metrics
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
 CREATE_WALLET_ROUTE = "/wallets/create-user-wallet"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _log = structlog.get_logger("wallet_orchestrator.request")
@@ -80,7 +81,7 @@ class ObservedLitestar(Litestar):
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers") or [])
-                headers.append((REQUEST_ID_HEADER.encode(), context.request_id.encode()))
+                headers.append((_REQUEST_ID_HEADER, context.request_id.encode()))
                 message["headers"] = headers
             await http_send(message)
 
@@ -94,7 +95,7 @@ class ObservedLitestar(Litestar):
 
 def _request_id(scope: HTTPScope) -> str:
     for name, value in scope["headers"]:
-        if name == REQUEST_ID_HEADER.encode():
+        if name == _REQUEST_ID_HEADER:
             presented = value.decode("latin-1")
             if _SANE_REQUEST_ID.fullmatch(presented):
                 return presented

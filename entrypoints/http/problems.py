@@ -126,11 +126,11 @@ def not_authorized(_: AnyRequest, error: NotAuthorizedException) -> Response[Pro
     return response
 
 
-def http_error(_: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
+def http_error(request: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
     status = HTTPStatus(error.status_code)
-    detail = error.detail if error.detail != status.phrase else status.description
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:  # raised inside the framework: our 500
-        return internal_error(_, error)
+        return internal_error(request, error)
+    detail = error.detail if error.detail != status.phrase else status.description
     slug = (
         "invalid-input"
         if status == HTTPStatus.BAD_REQUEST
