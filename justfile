@@ -14,7 +14,7 @@ test *args:
 
 # minutes of load with database outages and crashes (SOAK_MINUTES, default 3; not in CI)
 soak:
-    uv run pytest tests/test_soak.py -m soak -s -q
+    uv run pytest tests/system/test_soak.py -m soak -s -q
 
 # ruff (lint and format check), mypy --strict, import-linter
 lint:

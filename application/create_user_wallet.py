@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from application.wallet_access import open_seed, seal_checked
+from application.wallet_access import decrypt_seed, seal_checked
 from domain.audit import EventType, WalletEvent
 from domain.errors import WalletExistsUnderAnotherKey, WalletKeyMismatch
 from domain.model import Wallet, WalletBinding, check_id
@@ -63,10 +63,10 @@ class CreateUserWallet:
             envelope = await seal_checked(
                 self._cipher, self._key_generator, keypair.seed, key, binding
             )
-        return Wallet.open_for(user_id, keypair.public_key, envelope)
+        return Wallet.create_for(user_id, keypair.public_key, envelope)
 
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
         try:
-            (await open_seed(self._cipher, wallet, key)).wipe()
+            (await decrypt_seed(self._cipher, wallet, key)).wipe()
         except WalletKeyMismatch:
             raise WalletExistsUnderAnotherKey(wallet.user_id) from None

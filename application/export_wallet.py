@@ -3,7 +3,7 @@
 import hashlib
 from dataclasses import dataclass
 
-from application.wallet_access import hold_wallet, open_seed, record
+from application.wallet_access import decrypt_seed, hold_wallet, record
 from domain.audit import EventType
 from domain.errors import ExportDisabled
 from domain.ports import Cipher, SeedSealer, UnitOfWork
@@ -43,7 +43,7 @@ class ExportWallet:
         async with self._uow as uow:
             wallet = await hold_wallet(uow, request.user_id)
             wallet.ensure_active()
-            with await open_seed(self._cipher, wallet, request.encryption_key) as seed:
+            with await decrypt_seed(self._cipher, wallet, request.encryption_key) as seed:
                 sealed = self._sealer.seal(seed, request.recipient_public_key)
             exported = wallet.marked_exported()
             await uow.wallets.update(exported)

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from application.wallet_access import open_seed, record, seal_checked
+from application.wallet_access import decrypt_seed, record, seal_checked
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, WalletKeyMismatch
 from domain.model import Wallet
@@ -61,7 +61,7 @@ class RotateAllKeys:
         progress = RotationProgress()
         while True:
             async with self._uow_factory() as uow:
-                batch = await uow.wallets.page(progress.last_wallet_id, self._batch_size)
+                batch = await uow.wallets.page_for_update(progress.last_wallet_id, self._batch_size)
                 for wallet in batch:
                     await self._rotate_one(
                         uow,
@@ -92,7 +92,7 @@ class RotateAllKeys:
             progress.already_rotated += 1
             return
         try:
-            with await open_seed(self._cipher, wallet, old_key) as seed:
+            with await decrypt_seed(self._cipher, wallet, old_key) as seed:
                 envelope = await seal_checked(
                     self._cipher, self._key_generator, seed, new_key, wallet.binding
                 )
@@ -106,7 +106,7 @@ class RotateAllKeys:
 
     async def _opens(self, wallet: Wallet, key: EncryptionKey) -> bool:
         try:
-            (await open_seed(self._cipher, wallet, key)).wipe()
+            (await decrypt_seed(self._cipher, wallet, key)).wipe()
         except (WalletKeyMismatch, EnvelopeTampered):
             return False
         return True

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from application.wallet_access import hold_wallet, open_seed, record, seal_checked
+from application.wallet_access import decrypt_seed, hold_wallet, record, seal_checked
 from domain.audit import EventType
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey
@@ -38,7 +38,7 @@ class RotateEncryptionKey:
         async with self._uow as uow:
             wallet = await hold_wallet(uow, request.user_id)
             wallet.ensure_active()
-            with await open_seed(self._cipher, wallet, request.encryption_key) as seed:
+            with await decrypt_seed(self._cipher, wallet, request.encryption_key) as seed:
                 envelope = await seal_checked(
                     self._cipher,
                     self._key_generator,

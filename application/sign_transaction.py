@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from application.wallet_access import hold_wallet, open_seed, record
+from application.wallet_access import decrypt_seed, hold_wallet, record
 from domain.audit import EventType
 from domain.errors import InvalidInput
 from domain.ports import Cipher, TransactionSigner, UnitOfWork
@@ -56,7 +56,7 @@ class SignTransaction:
         async with self._uow as uow:
             wallet = await hold_wallet(uow, request.user_id)
             wallet.ensure_active()
-            with await open_seed(self._cipher, wallet, request.encryption_key) as seed:
+            with await decrypt_seed(self._cipher, wallet, request.encryption_key) as seed:
                 signed = self._signer.sign(
                     request.transaction_xdr, request.network_passphrase, seed
                 )

@@ -15,7 +15,7 @@ async def hold_wallet(uow: UnitOfWork, user_id: str) -> Wallet:
     return wallet
 
 
-async def open_seed(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> SecretSeed:
+async def decrypt_seed(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> SecretSeed:
     """The wallet's seed (WalletKeyMismatch if the key is not the wallet's, EnvelopeTampered if
     the envelope is damaged). The caller wipes it.
     """

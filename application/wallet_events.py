@@ -64,7 +64,7 @@ class VerifyAuditTrail:
         checked, broken, after = 0, list[BrokenLink](), None
         while True:
             async with self._uow_factory() as uow:
-                wallet_ids = await uow.wallets.ids(after, self._batch_size)
+                wallet_ids = await uow.wallets.read_ids(after, self._batch_size)
                 for wallet_id in wallet_ids:
                     events = await _all_events(uow, wallet_id)
                     link = first_broken_link(wallet_id, events)

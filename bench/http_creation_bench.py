@@ -13,9 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import fresh_postgres_database
-from tests.load import LoadClient
-from tests.servers import serving
 from tests.support import KEY, TOKEN
+from tests.system.load import LoadClient
+from tests.system.servers import serving
 
 USERS = int(os.environ.get("BENCH_USERS", "2000"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))

@@ -41,7 +41,7 @@ from domain.secrets import EncryptionKey  # noqa: E402
 from entrypoints.container import open_container  # noqa: E402
 from entrypoints.settings import Settings  # noqa: E402
 from tests.conftest import fresh_postgres_database  # noqa: E402
-from tests.servers import serving  # noqa: E402
+from tests.system.servers import serving  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 KEY = "a caller key of at least 16 characters"

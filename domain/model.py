@@ -121,7 +121,7 @@ class Wallet:
     exported_at: datetime | None = None
 
     @classmethod
-    def open_for(cls, user_id: str, public_key: str, encrypted_key: str) -> "Wallet":
+    def create_for(cls, user_id: str, public_key: str, encrypted_key: str) -> "Wallet":
         """A new wallet for the user with this id, holding an already encrypted seed."""
         if not encrypted_key:
             raise ValueError("a wallet needs its encrypted seed")

@@ -37,13 +37,13 @@ class WalletRepository(Protocol):
         """
         ...
 
-    async def page(self, after_id: str | None, limit: int) -> list[Wallet]:
+    async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
         """Up to `limit` wallets with ids greater than `after_id`, in id order, locked as with
         `for_update`.
         """
         ...
 
-    async def ids(self, after_id: str | None, limit: int) -> list[str]:
+    async def read_ids(self, after_id: str | None, limit: int) -> list[str]:
         """Up to `limit` wallet ids greater than `after_id`, in order; read only, not locked."""
         ...
 

@@ -69,7 +69,7 @@ async def _wallet_count(container: Container) -> int:
     count, after = 0, None
     while True:
         async with container.unit_of_work() as uow:
-            ids = await uow.wallets.ids(after, 10_000)
+            ids = await uow.wallets.read_ids(after, 10_000)
         count += len(ids)
         if len(ids) < 10_000:
             return count

@@ -3,7 +3,7 @@
     wo1$argon2id$m=<KiB>,t=<passes>,p=1$<salt>$<check>$<nonce>$<ciphertext>$<sum>
 
 Binary fields are base64url without padding. docs/envelope.md is the specification; the known-answer
-vectors in tests/vectors/ pin it down.
+vectors in tests/unit/vectors/ pin it down.
 """
 
 import base64

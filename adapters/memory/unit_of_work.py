@@ -92,14 +92,14 @@ class InMemoryWalletRepository:
             wallet = self._read(user_id)  # what the previous holder committed
         return wallet
 
-    async def page(self, after_id: str | None, limit: int) -> list[Wallet]:
+    async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
         committed = sorted(self._tx.store.wallets_by_user.values(), key=lambda wallet: wallet.id)
         chosen = [w for w in committed if after_id is None or w.id > after_id][:limit]
         for wallet in chosen:
             await self._tx.lock(wallet.id)
         return [self._read(wallet.user_id) or wallet for wallet in chosen]
 
-    async def ids(self, after_id: str | None, limit: int) -> list[str]:
+    async def read_ids(self, after_id: str | None, limit: int) -> list[str]:
         ids = sorted(wallet.id for wallet in self._tx.store.wallets_by_user.values())
         return [wallet_id for wallet_id in ids if after_id is None or wallet_id > after_id][:limit]
 

@@ -103,13 +103,13 @@ class SqlWalletRepository:
         row = (await self._connection.execute(statement, {"user_id": user_id})).first()
         return None if row is None else _wallet(row)
 
-    async def page(self, after_id: str | None, limit: int) -> list[Wallet]:
+    async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
         statement = select(wallets).order_by(wallets.c.id).limit(limit).with_for_update()
         if after_id is not None:
             statement = statement.where(wallets.c.id > after_id)
         return [_wallet(row) for row in await self._connection.execute(statement)]
 
-    async def ids(self, after_id: str | None, limit: int) -> list[str]:
+    async def read_ids(self, after_id: str | None, limit: int) -> list[str]:
         statement = select(wallets.c.id).order_by(wallets.c.id).limit(limit)
         if after_id is not None:
             statement = statement.where(wallets.c.id > after_id)

@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import fresh_postgres_database
-from tests.load import (
+from tests.support import KEY, TOKEN
+from tests.system.load import (
     LoadClient,
     LoadReport,
     assert_one_wallet_per_user,
     check_stored_invariants,
 )
-from tests.servers import serving
-from tests.support import KEY, TOKEN
+from tests.system.servers import serving
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Writes envelope_v1.json: known-answer vectors for envelope v1, from fixed inputs.
 
-Run only when adding a vector (`uv run python tests/vectors/make_envelope_vectors.py`); the
+Run only when adding a vector (`uv run python tests/unit/vectors/make_envelope_vectors.py`); the
 suite checks the committed file against this implementation and an independent one.
 """
 

@@ -11,16 +11,16 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_postgres_database
-from tests.load import (
+from tests.support import KEY, TOKEN
+from tests.system.load import (
     LoadClient,
     LoadReport,
     assert_one_wallet_per_user,
     assert_problems_well_formed,
     check_stored_invariants,
 )
-from tests.servers import serving
-from tests.support import KEY, TOKEN
-from tests.tcp_proxy import CutMode, TcpProxy
+from tests.system.servers import serving
+from tests.system.tcp_proxy import CutMode, TcpProxy
 
 pytestmark = pytest.mark.postgres
 

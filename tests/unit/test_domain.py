@@ -47,7 +47,7 @@ def test_encryption_key_length_and_encoding(text: str) -> None:
 
 def test_wallet_repr_hides_its_envelope() -> None:
     user = User.register("ada@example.com", "ada")
-    wallet = Wallet.open_for(user.id, "G" + "A" * 55, "wo1$secret-envelope")
+    wallet = Wallet.create_for(user.id, "G" + "A" * 55, "wo1$secret-envelope")
     assert "secret-envelope" not in repr(wallet)
 
 

@@ -18,9 +18,9 @@ from entrypoints.container import Container
 from entrypoints.http import problems
 from entrypoints.logs import Throttled, configure_structlog, formatter, redact
 from entrypoints.settings import Settings, SettingsError
-from tests.servers import serving
+from tests.http.test_custody import _tamper_with_envelope
 from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client
-from tests.test_custody import _tamper_with_envelope
+from tests.system.servers import serving
 
 CREATE = "/wallets/create-user-wallet"
 USER = "observed-user-7f3a"
@@ -261,7 +261,7 @@ def test_the_cli_does_not_import_prometheus_client_before_serve_sets_its_directo
     probe = "import sys, entrypoints.cli; print('prometheus_client' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,
@@ -295,7 +295,7 @@ def test_serve_with_two_workers_sums_their_metrics_and_logs_json(
     ours = [line["request_id"] for line in served if str(line["request_id"]).startswith("r")]
     assert ours == [f"r{number}" for number in range(sent)]
     # Every scrape, whichever worker answers it, counts every worker's requests (the start-up
-    # probe of tests/servers.py included).
+    # probe of tests/system/servers.py included).
     health = 'wallet_http_requests_total{method="GET",route="/health",status="200"}'
     assert [scrape[health] for scrape in scrapes] == [len(served)] * 6
     assert len(directories_while_serving) == 1

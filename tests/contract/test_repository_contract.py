@@ -14,7 +14,7 @@ PUBLIC_KEY_B = "G" + "B" * 55
 
 
 def _wallet(user: User, public_key: str = PUBLIC_KEY_A) -> Wallet:
-    return Wallet.open_for(user.id, public_key, "wo1$envelope")
+    return Wallet.create_for(user.id, public_key, "wo1$envelope")
 
 
 async def _stored_user(container: Container, email: str = "ada@example.com") -> User:
