@@ -13,7 +13,7 @@ import msgspec
 from adapters.sql.engine import database_unavailable
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
-from domain.errors import DomainError
+from domain.errors import DomainError, StoreUnavailable
 from entrypoints.cli_custody import rotate_keys, verify_audit
 from entrypoints.cli_doctor import run_doctor
 from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, read_key
@@ -42,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(error))
         return EXIT_USAGE
     except DomainError as error:
-        _fail(str(error))
+        cause = f" ({error.cause})" if isinstance(error, StoreUnavailable) else ""
+        _fail(str(error) + cause)
         return EXIT_DOMAIN_ERROR
     except Exception as error:
         if not database_unavailable(error):

@@ -16,6 +16,7 @@ from domain.errors import (
     ExportDisabled,
     InvalidInput,
     SealingFailed,
+    StoreUnavailable,
     UserConflict,
     UserNotFound,
     WalletExistsUnderAnotherKey,
@@ -80,6 +81,8 @@ def problem(
 
 
 def domain_error(request: AnyRequest, error: DomainError) -> Response[ProblemBody]:
+    if isinstance(error, StoreUnavailable):
+        return unavailable(request, error)
     for kind, (status, slug) in _DOMAIN_STATUS.items():
         if isinstance(error, kind):
             return problem(status, slug, str(error))
@@ -143,7 +146,7 @@ def http_error(request: AnyRequest, error: HTTPException) -> Response[ProblemBod
 
 
 def unavailable(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
-    kind = type(error).__name__
+    kind = error.cause if isinstance(error, StoreUnavailable) else type(error).__name__
 
     def warn(held_back: int) -> None:
         _log.warning(
