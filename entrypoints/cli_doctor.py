@@ -1,9 +1,9 @@
 """`wallet-orchestrator doctor`: check a deployment, changing nothing, and say what to fix.
 
 Every check is a small function returning a CheckResult. None of them migrates, writes, or creates
-anything: the database is opened so that it cannot be written (SQLite with `mode=rw`, which never
-creates a missing file, and `PRAGMA query_only`; PostgreSQL with read-only transactions). No token,
-token hash or password is printed.
+anything: adapters.sql.inspection opens the database so that it cannot be written (SQLite with
+`mode=rw`, which never creates a missing file, and `PRAGMA query_only`; PostgreSQL with read-only
+transactions). No token, token hash or password is printed.
 """
 
 import asyncio
@@ -12,21 +12,16 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-import sqlalchemy.exc
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.crypto.envelope import SALT_BYTES, KdfParams
 from adapters.crypto.key_cache import stretch
-from adapters.sql.engine import async_url, read_only_engine
-from adapters.sql.migrate import MigrationState, migration_state
-from entrypoints.settings import Settings, SettingsError
+from adapters.sql import inspection
+from adapters.sql.migrate import MigrationState
+from entrypoints.settings import MEMORY_DATABASE_URL, Settings, SettingsError
 
 CONFIGURATION, DATABASE, MIGRATIONS, TOKENS, KDF = (
     "configuration",
@@ -99,7 +94,7 @@ def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
         ]
     return [
         _pass(CONFIGURATION, f"DATABASE_URL={masked(settings.database_url)}"),
-        *asyncio.run(check_database(settings)),
+        *check_database(settings),
         check_tokens(settings),
         check_key_derivation(settings.kdf),
     ]
@@ -107,12 +102,12 @@ def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
 
 def masked(database_url: str) -> str:
     """The URL with its password, if any, replaced by ***."""
-    if database_url == "memory://":
+    if database_url == MEMORY_DATABASE_URL:
         return database_url
-    return make_url(database_url).render_as_string(hide_password=True)
+    return inspection.masked_url(database_url)
 
 
-async def check_database(settings: Settings) -> list[CheckResult]:
+def check_database(settings: Settings) -> list[CheckResult]:
     """Connectivity, then the migration state (skipped when the database cannot be reached)."""
     if settings.backend == "memory":
         return [
@@ -123,76 +118,55 @@ async def check_database(settings: Settings) -> list[CheckResult]:
             ),
             _pass(MIGRATIONS, "nothing to migrate in memory"),
         ]
-    url = async_url(settings.database_url)
-    missing = _missing_sqlite_file(url)
-    if missing is not None:
-        return [missing, _skip(MIGRATIONS, "needs the database")]
-    engine = read_only_engine(url, settings.pool.connect_timeout)
-    try:
-        reached = await check_connectivity(engine, settings)
-        if not reached.passed:
-            return [reached, _skip(MIGRATIONS, "needs the database")]
-        return [reached, await check_migrations(engine, settings)]
-    finally:
-        await engine.dispose()
-
-
-def _missing_sqlite_file(url: URL) -> CheckResult | None:
-    if url.get_backend_name() != "sqlite":
-        return None
-    if url.database in {None, "", ":memory:"}:
-        return _fail(
-            DATABASE,
-            "an in-memory SQLite database: every connection gets a new, empty one",
-            "point DATABASE_URL at a file (sqlite:///path/wallets.db), or use memory://",
+    report = asyncio.run(
+        inspection.inspect_database(
+            settings.database_url, settings.pool.connect_timeout, settings.db_timeout
         )
-    path = Path(str(url.database)).resolve()
-    if not path.is_file():
-        return _fail(
-            DATABASE,
-            f"the SQLite file {path} does not exist",
-            f"fix DATABASE_URL if it should exist; else {MIGRATE} to create it",
-        )
-    return None
-
-
-async def check_connectivity(engine: AsyncEngine, settings: Settings) -> CheckResult:
-    """Whether the database answers SELECT 1 within WALLET_DB_CONNECT_TIMEOUT (and a second)."""
-    bound = settings.pool.connect_timeout + 1
-    started = time.perf_counter()
-    try:
-        async with asyncio.timeout(bound), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except TimeoutError:
-        problem = f"no answer within {bound:g} s"
-    except Exception as error:  # noqa: BLE001 - any failure to connect is the finding
-        problem = _describe(error, settings.database_url)
-    else:
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        return _pass(DATABASE, f"answered SELECT 1 in {elapsed_ms:.0f} ms")
-    return _fail(
-        DATABASE,
-        f"cannot query {masked(settings.database_url)}: {problem}",
-        "check that the server is up and reachable from here, and DATABASE_URL's host, port, "
-        "user, password and database name (WALLET_DB_CONNECT_TIMEOUT bounds the wait)",
     )
+    if not isinstance(report, inspection.Reached):
+        return [
+            judge_unreached(report, settings.database_url),
+            _skip(MIGRATIONS, "needs the database"),
+        ]
+    return [
+        _pass(DATABASE, f"answered SELECT 1 in {report.answered_ms:.0f} ms"),
+        judge_migrations(report.schema),
+    ]
 
 
-async def check_migrations(engine: AsyncEngine, settings: Settings) -> CheckResult:
+def judge_unreached(report: inspection.NotReached, database_url: str) -> CheckResult:
+    """Why the database check failed, and what to do about it."""
+    match report:
+        case inspection.SqliteInMemory():
+            return _fail(
+                DATABASE,
+                "an in-memory SQLite database: every connection gets a new, empty one",
+                "point DATABASE_URL at a file (sqlite:///path/wallets.db), or use memory://",
+            )
+        case inspection.SqliteFileMissing(path):
+            return _fail(
+                DATABASE,
+                f"the SQLite file {path} does not exist",
+                f"fix DATABASE_URL if it should exist; else {MIGRATE} to create it",
+            )
+        case inspection.Unreachable(reason):
+            return _fail(
+                DATABASE,
+                f"cannot query {masked(database_url)}: {reason}",
+                "check that the server is up and reachable from here, and DATABASE_URL's host, "
+                "port, user, password and database name (WALLET_DB_CONNECT_TIMEOUT bounds the "
+                "wait)",
+            )
+
+
+def judge_migrations(state: MigrationState | inspection.SchemaUnreadable) -> CheckResult:
     """The database's Alembic revision against this release's head."""
-    try:
-        async with asyncio.timeout(settings.db_timeout), engine.connect() as connection:
-            state = await migration_state(connection)
-    except Exception as error:  # noqa: BLE001 - reported, like any other finding
+    if isinstance(state, inspection.SchemaUnreadable):
         return _fail(
             MIGRATIONS,
-            f"cannot read the schema version: {_describe(error, settings.database_url)}",
+            f"cannot read the schema version: {state.reason}",
             "check that DATABASE_URL's user may read the database's tables",
         )
-    return judge_migrations(state)
-
-
-def judge_migrations(state: MigrationState) -> CheckResult:
     heads = ", ".join(state.heads)
     if state.unknown:
         return _fail(
@@ -213,17 +187,6 @@ def judge_migrations(state: MigrationState) -> CheckResult:
             MIGRATE,
         )
     return _pass(MIGRATIONS, f"at this release's newest revision, {heads}")
-
-
-def _describe(error: BaseException, database_url: str) -> str:
-    """The driver's own error, on one line, without the password even if a driver repeated it."""
-    cause: BaseException = error
-    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig is not None:
-        cause = error.orig.__cause__ or error.orig  # the driver's exception, not its DBAPI wrap
-    lines = str(cause).strip().splitlines()
-    described = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
-    password = make_url(database_url).password
-    return described.replace(str(password), "***") if password else described
 
 
 def check_tokens(settings: Settings) -> CheckResult:
