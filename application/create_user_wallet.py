@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from application.results import WalletResult
 from application.wallet_access import decrypt_seed, seal_checked
 from domain.audit import EventType, WalletEvent
-from domain.errors import WalletExistsUnderAnotherKey, WalletKeyMismatch
+from domain.errors import Field, WalletExistsUnderAnotherKey, WalletKeyMismatch
 from domain.model import Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey
@@ -39,7 +39,7 @@ class CreateUserWallet:
         self._cipher = cipher
 
     async def __call__(self, request: CreateWalletRequest) -> WalletResult:
-        user_id = check_id("userId", request.user_id)
+        user_id = check_id(Field.USER_ID, request.user_id)
         async with self._uow as uow:
             existing = await uow.wallets.get_by_user(user_id)
             if existing is not None:

@@ -48,7 +48,7 @@ class ExportWallet:
             exported = wallet.marked_exported()
             await uow.wallets.update(exported)
             fingerprint = hashlib.sha256(request.recipient_public_key.encode()).hexdigest()[:16]
-            details = {"recipientKeyFingerprint": fingerprint}
+            details = {"recipient_key_fingerprint": fingerprint}
             await record(uow, exported, EventType.EXPORTED, request.actor, details)
             await uow.commit()
         return sealed

@@ -1,7 +1,7 @@
 """GetUser: read a user."""
 
 from application.results import UserResult
-from domain.errors import UserNotFound
+from domain.errors import Field, UserNotFound
 from domain.model import check_id
 from domain.ports import UnitOfWork
 
@@ -13,7 +13,7 @@ class GetUser:
         self._uow = uow
 
     async def __call__(self, user_id: str) -> UserResult:
-        check_id("userId", user_id)
+        check_id(Field.USER_ID, user_id)
         async with self._uow as uow:
             user = await uow.users.get(user_id)
         if user is None:

@@ -1,7 +1,7 @@
 """GetWalletByUser: read a user's wallet."""
 
 from application.results import WalletResult
-from domain.errors import WalletNotFound
+from domain.errors import Field, WalletNotFound
 from domain.model import check_id
 from domain.ports import UnitOfWork
 
@@ -15,7 +15,7 @@ class GetWalletByUser:
         self._uow = uow
 
     async def __call__(self, user_id: str) -> WalletResult:
-        check_id("userId", user_id)
+        check_id(Field.USER_ID, user_id)
         async with self._uow as uow:
             wallet = await uow.wallets.get_by_user(user_id)
         if wallet is None:

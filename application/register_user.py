@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from application.results import UserResult
-from domain.errors import UserConflict
+from domain.errors import Field, UserConflict
 from domain.model import User
 from domain.ports import UnitOfWork, UserRepository
 
@@ -40,7 +40,7 @@ class RegisterUser:
         async with self._uow as uow:
             existing = await _existing_registration(uow.users, request)
         if existing is None:
-            raise UserConflict("id or email")
+            raise UserConflict(Field.NEW_USER_ID, Field.EMAIL)
         return UserResult.of(existing)
 
 
@@ -52,11 +52,11 @@ async def _existing_registration(
         by_id = await users.get(request.user_id)
         if by_id is not None:
             if by_id.email != request.email:
-                raise UserConflict("id")
+                raise UserConflict(Field.NEW_USER_ID)
             return by_id
     by_email = await users.get_by_email(request.email)
     if by_email is None:
         return None
     if not by_email.is_same_registration(request.email, request.user_id):
-        raise UserConflict("email")
+        raise UserConflict(Field.EMAIL)
     return by_email

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from application.wallet_access import decrypt_seed, hold_wallet, record
 from domain.audit import EventType
-from domain.errors import InvalidInput
+from domain.errors import Field, InvalidInput
 from domain.ports import Cipher, TransactionSigner, UnitOfWork
 from domain.secrets import EncryptionKey
 
@@ -52,7 +52,7 @@ class SignTransaction:
 
     async def __call__(self, request: SignRequest) -> SignResult:
         if request.network_passphrase not in self._networks:
-            raise InvalidInput("networkPassphrase", "is not one of the allowed networks")
+            raise InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks")
         async with self._uow as uow:
             wallet = await hold_wallet(uow, request.user_id)
             wallet.ensure_active()
@@ -61,8 +61,8 @@ class SignTransaction:
                     request.transaction_xdr, request.network_passphrase, seed
                 )
             details = {
-                "transactionHash": signed.transaction_hash,
-                "networkPassphrase": request.network_passphrase,
+                "transaction_hash": signed.transaction_hash,
+                "network_passphrase": request.network_passphrase,
             }
             await record(uow, wallet, EventType.SIGNED, request.actor, details)
             await uow.commit()

@@ -1,7 +1,7 @@
 """What every operation on an existing wallet does first and last: hold it, open it, record it."""
 
 from domain.audit import EventType, WalletEvent
-from domain.errors import DomainError, SealingFailed, WalletNotFound
+from domain.errors import DomainError, Field, SealingFailed, WalletNotFound
 from domain.model import Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
@@ -9,7 +9,7 @@ from domain.secrets import EncryptionKey, SecretSeed
 
 async def hold_wallet(uow: UnitOfWork, user_id: str) -> Wallet:
     """The user's wallet, locked for the rest of the unit of work (WalletNotFound if none)."""
-    wallet = await uow.wallets.get_by_user(check_id("userId", user_id), for_update=True)
+    wallet = await uow.wallets.get_by_user(check_id(Field.USER_ID, user_id), for_update=True)
     if wallet is None:
         raise WalletNotFound(user_id)
     return wallet

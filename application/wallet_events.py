@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.audit import BrokenLink, WalletEvent, first_broken_link
-from domain.errors import InvalidInput, WalletNotFound
+from domain.errors import Field, InvalidInput, WalletNotFound
 from domain.model import check_id
 from domain.ports import UnitOfWork
 
@@ -30,11 +30,11 @@ class ListWalletEvents:
 
     async def __call__(self, user_id: str, cursor: int = 0, limit: int = 50) -> EventPage:
         if cursor < 0:
-            raise InvalidInput("cursor", "must be zero or more")
+            raise InvalidInput(Field.CURSOR, "must be zero or more")
         if not 1 <= limit <= MAX_PAGE:
-            raise InvalidInput("limit", f"must be 1 to {MAX_PAGE}")
+            raise InvalidInput(Field.LIMIT, f"must be 1 to {MAX_PAGE}")
         async with self._uow as uow:
-            wallet = await uow.wallets.get_by_user(check_id("userId", user_id))
+            wallet = await uow.wallets.get_by_user(check_id(Field.USER_ID, user_id))
             if wallet is None:
                 raise WalletNotFound(user_id)
             events = await uow.events.after(wallet.id, cursor, limit + 1)

@@ -1,5 +1,24 @@
 """Domain errors. Messages name ids and fields, never a key, seed or token."""
 
+from enum import StrEnum
+
+
+class Field(StrEnum):
+    """A request value that a domain rule can refuse. The edges name it in their own words (a
+    JSON member, a command-line option, an environment variable); the domain never does.
+    """
+
+    USER_ID = "user_id"
+    NEW_USER_ID = "id"
+    EMAIL = "email"
+    ENCRYPTION_KEY = "encryption_key"
+    NEW_ENCRYPTION_KEY = "new_encryption_key"
+    TRANSACTION_XDR = "transaction_xdr"
+    NETWORK_PASSPHRASE = "network_passphrase"  # noqa: S105 - a field name, not a secret
+    RECIPIENT_PUBLIC_KEY = "recipient_public_key"
+    CURSOR = "cursor"
+    LIMIT = "limit"
+
 
 class DomainError(Exception):
     """Base of every error the domain and use cases raise on purpose."""
@@ -8,7 +27,7 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """A request value breaks a domain rule (length, shape)."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: Field, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
@@ -33,9 +52,9 @@ class WalletNotFound(DomainError):
 class UserConflict(DomainError):
     """The email or id of a registration already belongs to another user."""
 
-    def __init__(self, field: str) -> None:
-        super().__init__(f"this {field} already belongs to another user")
-        self.field = field
+    def __init__(self, *fields: Field) -> None:
+        super().__init__(f"this {' or '.join(fields)} already belongs to another user")
+        self.fields = fields
 
 
 class WalletKeyMismatch(DomainError):

@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from domain.errors import InvalidInput, WalletSuspended
+from domain.errors import Field, InvalidInput, WalletSuspended
 from domain.ids import new_id
 from domain.secrets import SecretSeed
 
@@ -19,7 +19,7 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def check_id(field: str, value: str) -> str:
+def check_id(field: Field, value: str) -> str:
     """Reject empty or over-long ids, ids a database cannot store (NUL, lone surrogates), and ids
     that cannot be one URL path segment ('/' inside, or '.' and '..', which URLs normalise away).
     """
@@ -36,17 +36,17 @@ def check_id(field: str, value: str) -> str:
 def check_email(value: str) -> str:
     """An email is non-empty, at most 254 characters, and has an '@' with text on both sides."""
     if not value:
-        raise InvalidInput("email", "must not be empty")
+        raise InvalidInput(Field.EMAIL, "must not be empty")
     if len(value) > MAX_EMAIL_CHARS:
-        raise InvalidInput("email", f"must be at most {MAX_EMAIL_CHARS} characters long")
+        raise InvalidInput(Field.EMAIL, f"must be at most {MAX_EMAIL_CHARS} characters long")
     local, at, domain = value.rpartition("@")
     if not (at and local and domain):
-        raise InvalidInput("email", "must look like local@domain")
-    _check_storable("email", value)
+        raise InvalidInput(Field.EMAIL, "must look like local@domain")
+    _check_storable(Field.EMAIL, value)
     return value
 
 
-def _check_storable(field: str, value: str) -> None:
+def _check_storable(field: Field, value: str) -> None:
     if "\x00" in value:
         raise InvalidInput(field, "must not contain NUL characters")
     try:
@@ -69,7 +69,7 @@ class User:
         """A new user, with a generated time-ordered id unless one is given."""
         now = utc_now()
         return cls(
-            id=new_id() if user_id is None else check_id("id", user_id),
+            id=new_id() if user_id is None else check_id(Field.NEW_USER_ID, user_id),
             email=check_email(email),
             created_at=now,
             updated_at=now,

@@ -3,7 +3,7 @@
 from types import TracebackType
 from typing import Self
 
-from domain.errors import InvalidInput
+from domain.errors import Field, InvalidInput
 
 
 class Secret:
@@ -59,16 +59,16 @@ class EncryptionKey(Secret):
     MAX_CHARS = 1024
 
     @classmethod
-    def from_text(cls, text: str) -> "EncryptionKey":
-        """Validate the key's length in characters and hold its UTF-8 bytes."""
+    def from_text(cls, text: str, field: Field = Field.ENCRYPTION_KEY) -> "EncryptionKey":
+        """Validate the key's length in characters and hold its UTF-8 bytes; errors name
+        `field`.
+        """
         if not cls.MIN_CHARS <= len(text) <= cls.MAX_CHARS:
-            raise InvalidInput(
-                "encryptionKey", f"must be {cls.MIN_CHARS} to {cls.MAX_CHARS} characters long"
-            )
+            raise InvalidInput(field, f"must be {cls.MIN_CHARS} to {cls.MAX_CHARS} characters long")
         try:
             return cls(text.encode("utf-8"))
         except UnicodeEncodeError:
-            raise InvalidInput("encryptionKey", "must be valid Unicode text") from None
+            raise InvalidInput(field, "must be valid Unicode text") from None
 
 
 class SecretSeed(Secret):

@@ -10,20 +10,19 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 
-from adapters.sql.engine import database_unavailable
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
-from domain.errors import DomainError, StoreUnavailable
+from domain.errors import DomainError
 from entrypoints.cli_custody import rotate_keys, verify_audit
 from entrypoints.cli_doctor import run_doctor
-from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, read_key
+from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, cli_name, read_key
 from entrypoints.container import Container, open_container
+from entrypoints.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, detail_of, problem_type_of
 from entrypoints.http.schemas import UserBody, WalletBody
 from entrypoints.logs import logging_config
 from entrypoints.metrics_dir import metrics_directory
 from entrypoints.settings import Settings, SettingsError
 
-EXIT_OK, EXIT_DOMAIN_ERROR, EXIT_USAGE = 0, 1, 2
 WORKER_HEALTHCHECK_SECONDS = 60
 KEEP_ALIVE_SECONDS = 75
 
@@ -32,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "doctor":
         # Before the settings are read: a bad configuration is one of its findings.
-        return EXIT_OK if run_doctor() else EXIT_DOMAIN_ERROR
+        return EXIT_OK if run_doctor() else EXIT_FAILED
     try:
         settings = Settings.from_env()
         if args.command == "serve":
@@ -42,14 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(error))
         return EXIT_USAGE
     except DomainError as error:
-        cause = f" ({error.cause})" if isinstance(error, StoreUnavailable) else ""
-        _fail(str(error) + cause)
-        return EXIT_DOMAIN_ERROR
-    except Exception as error:
-        if not database_unavailable(error):
-            raise
-        _fail(f"the database is unavailable ({type(error).__name__})")
-        return EXIT_DOMAIN_ERROR
+        _fail(detail_of(error, cli_name))
+        row = problem_type_of(error)
+        return EXIT_FAILED if row is None else row.exit_code
 
 
 def _parser() -> argparse.ArgumentParser:

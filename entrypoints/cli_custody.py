@@ -7,10 +7,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from application.rotate_all_keys import RotationProgress
-from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, read_key
+from domain.errors import Field
+from entrypoints.cli_keys import read_key
 from entrypoints.container import Container
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from entrypoints.errors import EXIT_FAILED, EXIT_OK
 
 
 async def rotate_keys(container: Container, *, dry_run: bool) -> int:
@@ -21,8 +21,8 @@ async def rotate_keys(container: Container, *, dry_run: bool) -> int:
     total = await _wallet_count(container)
     started = time.monotonic()
     with (
-        read_key(KEY_VARIABLE, "current encryption key") as old_key,
-        read_key(NEW_KEY_VARIABLE, "new encryption key") as new_key,
+        read_key(Field.ENCRYPTION_KEY, "current encryption key") as old_key,
+        read_key(Field.NEW_ENCRYPTION_KEY, "new encryption key") as new_key,
         Progress(
             TextColumn("[bold]rotating" + (" (dry run)" if dry_run else "")),
             BarColumn(),

@@ -4,21 +4,32 @@ import getpass
 import os
 import sys
 
+from domain.errors import Field
 from domain.secrets import EncryptionKey
 
 KEY_VARIABLE = "WALLET_ENCRYPTION_KEY"
 NEW_KEY_VARIABLE = "WALLET_NEW_ENCRYPTION_KEY"
+_VARIABLES = {Field.ENCRYPTION_KEY: KEY_VARIABLE, Field.NEW_ENCRYPTION_KEY: NEW_KEY_VARIABLE}
+_OPTIONS = {Field.NEW_USER_ID: "--id"}
+
+
+def cli_name(field: Field) -> str:
+    """The CLI's word for a field: the variable a key comes from, else its option."""
+    return _VARIABLES.get(field) or _OPTIONS.get(field) or "--" + field.replace("_", "-")
 
 
 class UsageError(Exception):
     """Wrong use of the command (exit 2)."""
 
 
-def read_key(variable: str = KEY_VARIABLE, prompt: str = "encryption key") -> EncryptionKey:
-    """The key in `variable`, else asked for on the terminal (UsageError if there is none)."""
+def read_key(field: Field = Field.ENCRYPTION_KEY, prompt: str = "encryption key") -> EncryptionKey:
+    """The key in the variable of `field`, else asked for on the terminal (UsageError if there
+    is no terminal).
+    """
+    variable = _VARIABLES[field]
     text = os.environ.get(variable)
     if text is None:
         if not sys.stdin.isatty():
             raise UsageError(f"set {variable} (no terminal to prompt on)")
         text = getpass.getpass(f"{prompt}: ")
-    return EncryptionKey.from_text(text)
+    return EncryptionKey.from_text(text, field)

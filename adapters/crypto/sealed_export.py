@@ -6,10 +6,10 @@ import binascii
 from nacl.exceptions import RuntimeError as NaclRuntimeError
 from nacl.public import PublicKey, SealedBox
 
-from domain.errors import InvalidInput
+from domain.errors import Field, InvalidInput
 from domain.secrets import SecretSeed
 
-_FIELD = "recipientPublicKey"
+_FIELD = Field.RECIPIENT_PUBLIC_KEY
 _KEY_BYTES = 32
 
 

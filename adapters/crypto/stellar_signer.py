@@ -7,11 +7,11 @@ import hashlib
 from stellar_sdk import Keypair, Network
 from stellar_sdk import xdr as stellar_xdr
 
-from domain.errors import InvalidInput
+from domain.errors import Field, InvalidInput
 from domain.ports import Signed
 from domain.secrets import SecretSeed
 
-_FIELD = "transactionXdr"
+_FIELD = Field.TRANSACTION_XDR
 _MAX_SIGNATURES = 20  # `DecoratedSignature signatures<20>` in every envelope type
 
 

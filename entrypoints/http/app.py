@@ -12,10 +12,10 @@ from litestar.middleware import DefineMiddleware
 from adapters.sql.engine import warm_pool
 from entrypoints import metrics
 from entrypoints.container import Container, build_container
-from entrypoints.http import custody_routes, health, metrics_route, routes
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
+from entrypoints.http.controllers import CONTROLLERS
+from entrypoints.http.docs import openapi_config
 from entrypoints.http.observed import ObservedLitestar
-from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.logs import configure_structlog
@@ -66,25 +66,8 @@ def create_app(container: Container | None = None) -> Litestar:
             await container.engine().dispose()
 
     return ObservedLitestar(
-        route_handlers=[
-            *routes.ROUTES,
-            *custody_routes.ROUTES,
-            *health.ROUTES,
-            *metrics_route.ROUTES,
-        ],
-        dependencies={
-            "create_user_wallet": _provide(container.create_user_wallet),
-            "get_wallet_by_user": _provide(container.get_wallet_by_user),
-            "register_user": _provide(container.register_user),
-            "get_user": _provide(container.get_user),
-            "sign_transaction": _provide(container.sign_transaction),
-            "rotate_encryption_key": _provide(container.rotate_encryption_key),
-            "export_wallet": _provide(container.export_wallet),
-            "suspend_wallet": _provide(container.suspend_wallet),
-            "resume_wallet": _provide(container.resume_wallet),
-            "list_wallet_events": _provide(container.list_wallet_events),
-            "readiness_check": _provide(container.readiness_check),
-        },
+        route_handlers=CONTROLLERS,
+        dependencies=_dependencies(container),
         middleware=_middleware(settings, tokens),
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=openapi_config(),
@@ -111,9 +94,14 @@ def _middleware(settings: Settings, tokens: ApiTokens) -> list[DefineMiddleware]
     return middleware
 
 
-def _provide(provider: Callable[[], object]) -> Provide:
-    """Each request gets what the container's provider makes (a new use case, its own UoW)."""
+def _dependencies(container: Container) -> dict[str, Provide]:
+    """Every provider of the container, by its own name: a handler that takes a parameter of
+    that name gets what the provider makes for its request (a new use case, its own UoW).
+    """
+    return {name: _provide(provider) for name, provider in container.providers.items()}
 
+
+def _provide(provider: Callable[[], object]) -> Provide:
     def dependency() -> object:
         return provider()
 

@@ -17,6 +17,9 @@ PUBLIC = "exclude_from_auth"
 PUBLIC_PATHS = ["^/schema(/|$)"]
 
 
+NO_VALID_TOKEN = "a valid 'Authorization: Bearer <token>' header is required"  # noqa: S105
+
+
 class ApiTokens:
     """The accepted tokens, kept only as SHA-256 digests and compared in constant time."""
 
@@ -61,7 +64,5 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         if scheme.lower() == "bearer" and presented.strip():
             token_id = self._tokens.token_id(presented.strip())
         if token_id is None:
-            raise NotAuthorizedException(
-                "a valid 'Authorization: Bearer <token>' header is required"
-            )
+            raise NotAuthorizedException(NO_VALID_TOKEN)
         return AuthenticationResult(user=token_id, auth=token_id)

@@ -1,104 +1,126 @@
-"""Errors to RFC 9457 problem details. The only place that decides HTTP statuses for errors."""
+"""Errors to RFC 9457 problem details, by the one table in entrypoints/errors.py (domain errors)
+and the rows below (what the framework itself refuses). The only place that answers errors.
+"""
 
 import logging
 import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-import sqlalchemy.exc
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 
-from adapters.sql.engine import UNAVAILABLE_ERRORS, database_unavailable
-from domain.errors import (
-    DomainError,
-    EnvelopeTampered,
-    ExportDisabled,
-    InvalidInput,
-    SealingFailed,
-    StoreUnavailable,
-    UserConflict,
-    UserNotFound,
-    WalletExistsUnderAnotherKey,
-    WalletKeyMismatch,
-    WalletNotFound,
-    WalletSuspended,
-)
+from domain.errors import DomainError, EnvelopeTampered, SealingFailed, StoreUnavailable
+from entrypoints.errors import INVALID_INPUT, ProblemType, detail_of, problem_type_of
 from entrypoints.http.observed import set_problem
-from entrypoints.http.schemas import ProblemBody
+from entrypoints.http.schemas import ProblemBody, wire_name
 from entrypoints.logs import Throttled
 from entrypoints.metrics import count_tampering
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "https://wallet-orchestrator.dev/problems/"
 RETRY_AFTER_SECONDS = "2"
 UNAVAILABLE_LOG_SECONDS = 5.0
 """At most one 'database unavailable' line per worker this often, with a count of the rest."""
 
 AnyRequest = Request[Any, Any, Any]
 _MISSING_FIELD = re.compile(r"Object missing required field `([A-Za-z]+)`")
+NO_BODY = "a JSON object body is required"
+NOT_JSON = "the request body is not valid JSON of the expected shape"
+
+UNAUTHORIZED = ProblemType(
+    HTTPStatus.UNAUTHORIZED,
+    "unauthorized",
+    "Unauthorized",
+    "The 'Authorization: Bearer <token>' header is missing or its token is not accepted "
+    "(the response has 'WWW-Authenticate: Bearer').",
+)
+RATE_LIMITED = ProblemType(
+    HTTPStatus.TOO_MANY_REQUESTS,
+    "too-many-requests",
+    "Too Many Requests",
+    "Over this token's rate limit, when WALLET_RATE_LIMIT is set (with 'Retry-After').",
+    retry_after=True,
+)
+TOO_LARGE = ProblemType(
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "request-entity-too-large",
+    "Request Entity Too Large",  # not 3.13's phrase: a problem type must not change with Python
+    "The body is over 64 KiB.",
+)
+INTERNAL_ERROR = ProblemType(
+    HTTPStatus.INTERNAL_SERVER_ERROR,
+    "internal-error",
+    "Internal Server Error",
+    "The request failed and nothing was changed.",
+    detail="the request failed; nothing was changed",
+)
+FRAMEWORK_PROBLEMS = {
+    row.status: row for row in (INVALID_INPUT, UNAUTHORIZED, RATE_LIMITED, TOO_LARGE)
+}
+"""The statuses Litestar answers by itself with a problem of ours; others (an unknown route or
+method) take the status's own phrase."""
 
 _log = logging.getLogger("wallet_orchestrator.http")
 _unavailable_warning = Throttled(UNAVAILABLE_LOG_SECONDS)
 
-_DOMAIN_STATUS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
-    InvalidInput: (HTTPStatus.BAD_REQUEST, "invalid-input"),
-    UserNotFound: (HTTPStatus.NOT_FOUND, "user-not-found"),
-    WalletNotFound: (HTTPStatus.NOT_FOUND, "wallet-not-found"),
-    UserConflict: (HTTPStatus.CONFLICT, "user-conflict"),
-    # The subclass first: a creation replay under another key is a conflict, while any other
-    # operation with a key that does not open the wallet is refused.
-    WalletExistsUnderAnotherKey: (HTTPStatus.CONFLICT, "wallet-key-mismatch"),
-    WalletKeyMismatch: (HTTPStatus.FORBIDDEN, "wrong-encryption-key"),
-    WalletSuspended: (HTTPStatus.LOCKED, "wallet-suspended"),
-    ExportDisabled: (HTTPStatus.FORBIDDEN, "export-disabled"),
-}
-
-
-_STABLE_TITLES = {
-    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Request Entity Too Large",
-    HTTPStatus.UNPROCESSABLE_ENTITY: "Unprocessable Entity",
-}
-"""Titles (and so problem types) that newer Pythons rename (3.13: "Content Too Large",
-"Unprocessable Content"): a problem type is a contract and must not change with the runtime."""
-
-
-def _title(status: HTTPStatus) -> str:
-    return _STABLE_TITLES.get(status, status.phrase)
-
 
 def problem(
-    status: HTTPStatus,
-    slug: str,
+    row: ProblemType,
     detail: str,
     *,
     errors: list[str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[ProblemBody]:
-    set_problem(slug)
-    body = ProblemBody(PROBLEM_BASE + slug, _title(status), status.value, detail, errors)
-    return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
+    set_problem(row.slug)
+    body = ProblemBody(row.type, row.title, row.status.value, detail, errors)
+    if row.retry_after:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS, **(headers or {})}
+    return Response(body, status_code=row.status.value, media_type=PROBLEM_JSON, headers=headers)
+
+
+def http_detail(error: DomainError) -> str:
+    """The error's detail as HTTP says it: fields by their JSON names."""
+    return detail_of(error, wire_name)
 
 
 def domain_error(request: AnyRequest, error: DomainError) -> Response[ProblemBody]:
-    if isinstance(error, StoreUnavailable):
-        return unavailable(request, error)
-    for kind, (status, slug) in _DOMAIN_STATUS.items():
-        if isinstance(error, kind):
-            return problem(status, slug, str(error))
-    if isinstance(error, EnvelopeTampered):
-        count_tampering()
-        _log.error("envelope integrity failure (%s) on %s", error.reason, request.url.path)
-        return problem(
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            "envelope-tampered",
-            "the stored encrypted key of this wallet is damaged or was altered; nothing was "
-            "returned or changed",
+    row = problem_type_of(error)
+    if row is None:
+        return internal_error(request, error)
+    report = _REPORTS.get(type(error))
+    if report is not None:
+        report(request, error)
+    return problem(row, http_detail(error))
+
+
+def _report_tampering(request: AnyRequest, error: DomainError) -> None:
+    count_tampering()
+    reason = error.reason if isinstance(error, EnvelopeTampered) else "?"
+    _log.error("envelope integrity failure (%s) on %s", reason, request.url.path)
+
+
+def _report_sealing(request: AnyRequest, _: DomainError) -> None:
+    _log.error("new wallet failed its self-check on %s; nothing stored", request.url.path)
+
+
+def _report_unavailable(_: AnyRequest, error: DomainError) -> None:
+    cause = error.cause if isinstance(error, StoreUnavailable) else type(error).__name__
+
+    def warn(held_back: int) -> None:
+        _log.warning(
+            "database unavailable: %s (%d more such answers since the last line)", cause, held_back
         )
-    if isinstance(error, SealingFailed):
-        _log.error("new wallet failed its self-check on %s; nothing stored", request.url.path)
-        return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "sealing-failed", str(error))
-    return internal_error(request, error)
+
+    _unavailable_warning(warn)
+
+
+_REPORTS: dict[type[DomainError], Callable[[AnyRequest, DomainError], None]] = {
+    EnvelopeTampered: _report_tampering,
+    SealingFailed: _report_sealing,
+    StoreUnavailable: _report_unavailable,
+}
+"""What the operators must hear of besides the answer (the problem's own log line)."""
 
 
 def validation_error(_: AnyRequest, error: ValidationException) -> Response[ProblemBody]:
@@ -107,86 +129,50 @@ def validation_error(_: AnyRequest, error: ValidationException) -> Response[Prob
         for item in (error.extra if isinstance(error.extra, list) else [])
         if isinstance(item, dict)
     ]
-    detail = messages[0] if messages else "the request body is not valid JSON of the expected shape"
-    return problem(HTTPStatus.BAD_REQUEST, "invalid-input", detail, errors=messages or None)
+    detail = messages[0] if messages else NOT_JSON
+    return problem(INVALID_INPUT, detail, errors=messages or None)
 
 
 def _field_message(item: dict[str, object]) -> str:
-    """'field: message', from Litestar's error item. Values are never quoted back."""
+    """'field: message', from Litestar's error item, the field by its JSON name (path and query
+    parameters included). Values are never quoted back.
+    """
     message = str(item.get("message", "invalid value"))
     key = item.get("key")
     if key == "data":  # Litestar's name for the whole body
         missing = _MISSING_FIELD.fullmatch(message)
         if missing is not None:
             return f"{missing[1]}: a value is required"
-        return "a JSON object body is required"
-    return f"{key}: {message}" if isinstance(key, str) and key else message
-
-
-def not_authorized(_: AnyRequest, error: NotAuthorizedException) -> Response[ProblemBody]:
-    response = problem(HTTPStatus.UNAUTHORIZED, "unauthorized", error.detail)
-    response.headers["WWW-Authenticate"] = "Bearer"
-    return response
+        return NO_BODY
+    return f"{wire_name(key)}: {message}" if isinstance(key, str) and key else message
 
 
 def http_error(request: AnyRequest, error: HTTPException) -> Response[ProblemBody]:
     status = HTTPStatus(error.status_code)
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:  # raised inside the framework: our 500
         return internal_error(request, error)
-    detail = error.detail if error.detail != status.phrase else status.description
-    slug = (
-        "invalid-input"
-        if status == HTTPStatus.BAD_REQUEST
-        else _title(status).lower().replace(" ", "-")
+    row = FRAMEWORK_PROBLEMS.get(status) or ProblemType(
+        status, status.phrase.lower().replace(" ", "-"), status.phrase, status.description
     )
+    detail = error.detail if error.detail != status.phrase else status.description
     headers = dict(error.headers or {})
     if status == HTTPStatus.TOO_MANY_REQUESTS and "RateLimit-Reset" in headers:
-        headers.setdefault("Retry-After", str(max(1, int(headers["RateLimit-Reset"]))))
-    return problem(status, slug, detail, headers=headers)
-
-
-def unavailable(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
-    kind = error.cause if isinstance(error, StoreUnavailable) else type(error).__name__
-
-    def warn(held_back: int) -> None:
-        _log.warning(
-            "database unavailable: %s (%d more such answers since the last line)", kind, held_back
-        )
-
-    _unavailable_warning(warn)
-    return problem(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        "database-unavailable",
-        "the database is unavailable; retry later",
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
-    )
-
-
-def database_error(request: AnyRequest, error: sqlalchemy.exc.DBAPIError) -> Response[ProblemBody]:
-    if database_unavailable(error):
-        return unavailable(request, error)
-    return internal_error(request, error)
+        headers["Retry-After"] = str(max(1, int(headers["RateLimit-Reset"])))
+    if status == HTTPStatus.UNAUTHORIZED:
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem(row, detail, headers=headers)
 
 
 def internal_error(_: AnyRequest, error: Exception) -> Response[ProblemBody]:
     # Type only: third-party messages may quote values; our own errors never hold secrets anyway.
     _log.error("unhandled error: %s", type(error).__name__)
-    return problem(
-        HTTPStatus.INTERNAL_SERVER_ERROR,
-        "internal-error",
-        "the request failed; nothing was changed",
-    )
+    return problem(INTERNAL_ERROR, INTERNAL_ERROR.detail or "")
 
 
 def exception_handlers() -> dict[type[Exception] | int, object]:
-    handlers: dict[type[Exception] | int, object] = {
+    return {
         DomainError: domain_error,
         ValidationException: validation_error,
-        NotAuthorizedException: not_authorized,
         HTTPException: http_error,
-        sqlalchemy.exc.DBAPIError: database_error,
         Exception: internal_error,
     }
-    for kind in UNAVAILABLE_ERRORS:
-        handlers[kind] = unavailable
-    return handlers

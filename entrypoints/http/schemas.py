@@ -2,16 +2,24 @@
 application's requests and results here and nowhere else.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.params import Parameter
 
 from application.results import UserResult, WalletResult
 from application.sign_transaction import SignResult
 from application.wallet_events import EventPage
 from domain.model import MAX_EMAIL_CHARS, MAX_ID_CHARS
 from domain.secrets import EncryptionKey
+
+
+def wire_name(name: str) -> str:
+    """A field's JSON name: msgspec's `rename="camel"` of the Python name (user_id: userId)."""
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
 
 _TEXT = "No NUL characters or lone surrogates."
 Id = Annotated[
@@ -32,6 +40,8 @@ Email = Annotated[
         description=f"Text on both sides of its last '@'. {_TEXT}",
     ),
 ]
+UserIdPath = Parameter(min_length=1, max_length=MAX_ID_CHARS)
+"""The `user_id` path parameter (errors name it `userId`, as bodies do)."""
 Key = Annotated[
     str,
     msgspec.Meta(
@@ -206,91 +216,15 @@ class EventPageBody(msgspec.Struct, rename="camel"):
     @classmethod
     def of(cls, page: EventPage) -> "EventPageBody":
         events = [
-            EventBody(e.sequence, e.type, e.occurred_at, e.token_id, e.details, e.prev_hash, e.hash)
+            EventBody(
+                e.sequence,
+                e.type,
+                e.occurred_at,
+                e.token_id,
+                {wire_name(name): value for name, value in e.details.items()},
+                e.prev_hash,
+                e.hash,
+            )
             for e in page.events
         ]
         return cls(events, page.next_cursor)
-
-
-# Examples for the OpenAPI document. The public keys were made at random once and their secrets
-# never kept; the encryption keys are plainly placeholders, never to be used.
-EXAMPLE_USER_ID = "user-42"
-EXAMPLE_EMAIL = "ada@example.com"
-EXAMPLE_KEY = "an example caller key, not a real one"
-EXAMPLE_NEW_KEY = "the next example caller key, not real"
-_PUBLIC_KEY = "GBCK52FACVINIZ7VFLQKIUGK3KAWH2UAII232456EUXVBI5DO2MUTY4K"
-_TESTNET = "Test SDF Network ; September 2015"
-_TOKEN_ID = "9b088a0d5d92"  # noqa: S105 - the non-secret id of a token (SHA-256 prefix)
-_TRANSACTION_HASH = "64be2296e2078e3d577f18eb52452672843a1f58d5fcc276fe15d843cf5209b8"
-_PAYMENT_XDR = (  # 25 XLM from the wallet on the test network, unsigned
-    "AAAAAgAAAABEruigFVDUZ/Uq4KRQytqBY+qAQjW9c74lL1Cjo3aZSQAAAGQAA+unCgawAQAAAAEAAAAAAAAAAAAAAABr"
-    "NuyAAAAAAAAAAAEAAAAAAAAAAQAAAAB66rYRr/BODEu5QgxhaKCTXK3jM04kMgoKhjmhow4M3wAAAAAAAAAADuaygAAA"
-    "AAAAAAAA"
-)
-_SIGNED_PAYMENT_XDR = (
-    "AAAAAgAAAABEruigFVDUZ/Uq4KRQytqBY+qAQjW9c74lL1Cjo3aZSQAAAGQAA+unCgawAQAAAAEAAAAAAAAAAAAAAABr"
-    "NuyAAAAAAAAAAAEAAAAAAAAAAQAAAAB66rYRr/BODEu5QgxhaKCTXK3jM04kMgoKhjmhow4M3wAAAAAAAAAADuaygAAA"
-    "AAAAAAABo3aZSQAAAEA8FmvdTsSNKffm2wvNQz1JqjpPcsmPx5j0C4bXm7pWLvza04TQLY+zn9qVAOviV+wWf9P32nTN"
-    "LHbSTUi4Gh8H"
-)
-_CREATED_AT = datetime(2026, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
-
-CREATE_WALLET_EXAMPLE = CreateWalletBody(user_id=EXAMPLE_USER_ID, encryption_key=EXAMPLE_KEY)
-WALLET_EXAMPLE = WalletBody(
-    wallet_id="019cebab-8995-79cb-8e59-2e30c8333017",
-    public_key=_PUBLIC_KEY,
-    user_id=EXAMPLE_USER_ID,
-    created_at=_CREATED_AT,
-    status="active",
-)
-SUSPENDED_WALLET_EXAMPLE = msgspec.structs.replace(WALLET_EXAMPLE, status="suspended")
-REGISTER_USER_EXAMPLE = RegisterUserBody(email=EXAMPLE_EMAIL, id=EXAMPLE_USER_ID)
-USER_EXAMPLE = UserBody(
-    id=EXAMPLE_USER_ID,
-    email=EXAMPLE_EMAIL,
-    created_at=datetime(2026, 3, 14, 9, 26, 52, 104000, tzinfo=UTC),
-)
-GENERATED_ID_USER_EXAMPLE = UserBody(
-    id="019cebac-3fbd-7dab-b7fe-3054d79bd85b",
-    email="grace@example.com",
-    created_at=datetime(2026, 3, 14, 9, 27, 40, 221000, tzinfo=UTC),
-)
-SIGN_EXAMPLE = SignBody(
-    encryption_key=EXAMPLE_KEY, transaction_xdr=_PAYMENT_XDR, network_passphrase=_TESTNET
-)
-SIGNED_EXAMPLE = SignedBody(
-    signed_transaction_xdr=_SIGNED_PAYMENT_XDR,
-    transaction_hash=_TRANSACTION_HASH,
-    public_key=_PUBLIC_KEY,
-)
-ROTATE_KEY_EXAMPLE = RotateKeyBody(encryption_key=EXAMPLE_KEY, new_encryption_key=EXAMPLE_NEW_KEY)
-EXPORT_EXAMPLE = ExportBody(
-    encryption_key=EXAMPLE_KEY, recipient_public_key="pK2BO0PdYBf4wayXSE4j/K49ZeciORlj2EHm57aAqH4="
-)
-SEALED_SECRET_EXAMPLE = SealedSecretBody(
-    "4DTt4Py94E/3HK/jrGjKc34zPZPpB++/9p6vpS4Uymu6/JxMeDkdzLyjOHwf0nItr0xhrP/hZSdwYXYSDuL+eIALshPM"
-    "2vf1hHUUgdqqnm4="
-)
-EVENT_PAGE_EXAMPLE = EventPageBody(  # ?limit=2: the first page of a longer trail
-    events=[
-        EventBody(
-            sequence=1,
-            type="created",
-            occurred_at=_CREATED_AT,
-            token_id=_TOKEN_ID,
-            details={},
-            prev_hash="0" * 64,
-            hash="2a33ec76d976573aeefa4aec38ce031a5bdfd38fb2751f359d1c55d5d97ec3df",
-        ),
-        EventBody(
-            sequence=2,
-            type="signed",
-            occurred_at=datetime(2026, 3, 14, 9, 31, 7, 412000, tzinfo=UTC),
-            token_id=_TOKEN_ID,
-            details={"transactionHash": _TRANSACTION_HASH, "networkPassphrase": _TESTNET},
-            prev_hash="2a33ec76d976573aeefa4aec38ce031a5bdfd38fb2751f359d1c55d5d97ec3df",
-            hash="8658ba3a5dbdc543803d3b163ba807a325b83d7dd40c31a917ad577f745452d9",
-        ),
-    ],
-    next_cursor=2,
-)

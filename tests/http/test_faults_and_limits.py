@@ -8,11 +8,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 
 from adapters.sql.engine import PoolSettings
 from adapters.sql.unit_of_work import SqlUnitOfWork
+from domain.errors import StoreUnavailable
 from entrypoints.container import Container, open_container
 from tests.support import (
     AUTH,
@@ -89,7 +89,7 @@ async def test_a_database_failure_at_any_step_is_503_with_retry_after(
 ) -> None:
     user_id = await _register(client)
     faults = Faults()
-    lost = sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionResetError())
+    lost = StoreUnavailable("ConnectionResetError")  # what the adapters make of a lost database
     with faulty_creation(container, faults):
         faults.arm(step, lost)
         response = await _create(client, user_id)

@@ -14,13 +14,14 @@ import httpx
 import pytest
 import structlog
 
+from domain.errors import StoreUnavailable
 from entrypoints.container import Container
 from entrypoints.http import problems
 from entrypoints.logs import Throttled, configure_structlog, formatter, redact
 from entrypoints.settings import Settings, SettingsError
+from harness.servers import serving
 from tests.http.test_custody import _tamper_with_envelope
 from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client
-from tests.system.servers import serving
 
 CREATE = "/wallets/create-user-wallet"
 USER = "observed-user-7f3a"
@@ -227,9 +228,9 @@ def test_database_unavailable_is_logged_once_per_interval_with_a_count(
     caplog.set_level(logging.WARNING, logger="wallet_orchestrator")
     request = object()
     for _ in range(500):
-        problems.unavailable(request, ConnectionError())  # type: ignore[arg-type]
+        problems.domain_error(request, StoreUnavailable("ConnectionError"))  # type: ignore[arg-type]
     now[0] += 6
-    problems.unavailable(request, TimeoutError())  # type: ignore[arg-type]
+    problems.domain_error(request, StoreUnavailable("TimeoutError"))  # type: ignore[arg-type]
     messages = [record.getMessage() for record in caplog.records]
     assert messages == [
         "database unavailable: ConnectionError (0 more such answers since the last line)",

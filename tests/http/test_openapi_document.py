@@ -5,19 +5,16 @@ a body the documented schema accepts: for a problem, the example word for word; 
 a body of the example's shape.
 """
 
-import ast
-import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Self, cast
+from typing import Any, Self
 
 import httpx
 import pytest
 from dependency_injector import providers
-from litestar.exceptions import HTTPException
 from litestar.testing import TestClient
 from openapi_schema_validator import OAS31Validator
 from openapi_schema_validator import validate as validate_instance
@@ -28,9 +25,10 @@ from domain.model import WalletBinding
 from domain.ports import Cipher
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container, build_container, open_container
-from entrypoints.http import health, problems
+from entrypoints.errors import DOMAIN_PROBLEMS
+from entrypoints.http import problems
 from entrypoints.http.app import create_app
-from entrypoints.http.problems import PROBLEM_BASE, PROBLEM_JSON, AnyRequest
+from entrypoints.http.problems import INTERNAL_ERROR, PROBLEM_JSON
 from tests.support import AUTH, http_client, settings_for
 
 Json = dict[str, Any]
@@ -108,22 +106,11 @@ def _validate(instance: Any, schema: Json) -> None:
 
 
 def _problems_the_server_sends() -> set[tuple[int, str]]:
-    """(status, type) of every problem the code can send: the domain errors' table, each
-    `problem(HTTPStatus.X, "slug", ...)` call in problems.py and health.py, and http_error's rule
-    for the statuses Litestar raises itself (the body size limit and the rate limit).
+    """(status, type) of every problem the server can send: the error table's rows, and those of
+    what the framework refuses by itself.
     """
-    sent = {(status.value, slug) for status, slug in problems._DOMAIN_STATUS.values()}
-    for module in (problems, health):
-        for node in ast.walk(ast.parse(inspect.getsource(module))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "problem":
-                status, slug = node.args[:2]
-                if isinstance(status, ast.Attribute) and isinstance(slug, ast.Constant):
-                    assert isinstance(slug.value, str)
-                    sent.add((HTTPStatus[status.attr].value, slug.value))
-    for code in (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.TOO_MANY_REQUESTS):
-        response = problems.http_error(cast("AnyRequest", None), HTTPException(status_code=code))
-        sent.add((code.value, response.content.type.removeprefix(PROBLEM_BASE)))
-    return {(status, PROBLEM_BASE + slug) for status, slug in sent}
+    rows = [*DOMAIN_PROBLEMS.values(), *problems.FRAMEWORK_PROBLEMS.values(), INTERNAL_ERROR]
+    return {(row.status.value, row.type) for row in rows}
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:

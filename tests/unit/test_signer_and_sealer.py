@@ -22,7 +22,7 @@ from stellar_sdk.exceptions import BadSignatureError
 
 from adapters.crypto.sealed_export import SealedBoxSealer
 from adapters.crypto.stellar_signer import StellarTransactionSigner
-from domain.errors import InvalidInput
+from domain.errors import Field, InvalidInput
 from domain.ports import SeedSealer, Signed, TransactionSigner
 from domain.secrets import SecretSeed
 
@@ -233,7 +233,7 @@ def test_malformed_input_is_invalid_input_without_echoing_it(text: str, reason: 
     with pytest.raises(InvalidInput) as refused:
         _sign(text, TESTNET)
 
-    assert refused.value.field == "transactionXdr"
+    assert refused.value.field == Field.TRANSACTION_XDR
     assert refused.value.reason == reason
     message = str(refused.value)
     if text:
@@ -256,7 +256,7 @@ def _outcome(envelope_xdr: str) -> Signed | InvalidInput:
 def _check_outcome(envelope_xdr: str) -> None:
     outcome = _outcome(envelope_xdr)
     if isinstance(outcome, InvalidInput):
-        assert (outcome.field, outcome.__cause__) == ("transactionXdr", None)
+        assert (outcome.field, outcome.__cause__) == (Field.TRANSACTION_XDR, None)
         assert outcome.reason in SIGNER_REASONS
         return
     signature = _signatures(_raw(outcome.envelope_xdr))[-1]
@@ -359,7 +359,7 @@ def test_a_bad_recipient_key_is_invalid_input(key: str, reason: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         SEALER.seal(_seed(), key)
 
-    assert (refused.value.field, refused.value.reason) == ("recipientPublicKey", reason)
+    assert (refused.value.field, refused.value.reason) == (Field.RECIPIENT_PUBLIC_KEY, reason)
     message = str(refused.value)
     if key:
         assert key not in message

@@ -1,0 +1,139 @@
+"""The one table of errors. Each domain error has one row: the problem it is answered with (HTTP
+status, problem type, title, whether the answer carries `Retry-After`), what it means, and the
+CLI's exit code. The HTTP responses, every route's documented responses and the CLI's messages
+and exit codes all read this table; nothing else decides them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from domain.errors import (
+    DomainError,
+    EnvelopeTampered,
+    ExportDisabled,
+    Field,
+    InvalidInput,
+    SealingFailed,
+    StoreUnavailable,
+    UserConflict,
+    UserNotFound,
+    WalletExistsUnderAnotherKey,
+    WalletKeyMismatch,
+    WalletNotFound,
+    WalletSuspended,
+)
+
+PROBLEM_BASE = "https://wallet-orchestrator.dev/problems/"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    """How the edges report one kind of failure. `detail`, when set, is said instead of the
+    error's own message (which may hold what only a log should hold).
+    """
+
+    status: HTTPStatus
+    slug: str
+    title: str
+    meaning: str
+    retry_after: bool = False
+    detail: str | None = None
+    exit_code: int = EXIT_FAILED
+
+    @property
+    def type(self) -> str:
+        """The problem type URI."""
+        return PROBLEM_BASE + self.slug
+
+
+INVALID_INPUT = ProblemType(
+    HTTPStatus.BAD_REQUEST,
+    "invalid-input",
+    "Bad Request",
+    "A value is missing, malformed or over its limits.",
+)
+STORE_UNAVAILABLE = ProblemType(
+    HTTPStatus.SERVICE_UNAVAILABLE,
+    "database-unavailable",
+    "Service Unavailable",
+    "The database is unavailable (with 'Retry-After').",
+    retry_after=True,
+)
+ENVELOPE_TAMPERED = ProblemType(
+    HTTPStatus.INTERNAL_SERVER_ERROR,
+    "envelope-tampered",
+    "Internal Server Error",
+    "The wallet's stored encrypted seed fails its integrity check; nothing was returned or "
+    "changed.",
+    detail="the stored encrypted key of this wallet is damaged or was altered; nothing was "
+    "returned or changed",
+)
+SEALING_FAILED = ProblemType(
+    HTTPStatus.INTERNAL_SERVER_ERROR,
+    "sealing-failed",
+    "Internal Server Error",
+    "The newly sealed seed did not open back to its public key; nothing was stored.",
+)
+
+DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
+    InvalidInput: INVALID_INPUT,
+    UserNotFound: ProblemType(
+        HTTPStatus.NOT_FOUND, "user-not-found", "Not Found", "No user has this id."
+    ),
+    WalletNotFound: ProblemType(
+        HTTPStatus.NOT_FOUND, "wallet-not-found", "Not Found", "No such user, or no wallet yet."
+    ),
+    UserConflict: ProblemType(
+        HTTPStatus.CONFLICT, "user-conflict", "Conflict", "The email or the id is another user's."
+    ),
+    # A creation replay under another key is a conflict (a subclass: found first), while any
+    # other operation with a key that does not open the wallet is refused.
+    WalletExistsUnderAnotherKey: ProblemType(
+        HTTPStatus.CONFLICT,
+        "wallet-key-mismatch",
+        "Conflict",
+        "The user's wallet exists, sealed under another encryptionKey.",
+    ),
+    WalletKeyMismatch: ProblemType(
+        HTTPStatus.FORBIDDEN,
+        "wrong-encryption-key",
+        "Forbidden",
+        "The encryptionKey does not open this wallet.",
+    ),
+    WalletSuspended: ProblemType(
+        HTTPStatus.LOCKED, "wallet-suspended", "Locked", "The wallet is suspended."
+    ),
+    ExportDisabled: ProblemType(
+        HTTPStatus.FORBIDDEN,
+        "export-disabled",
+        "Forbidden",
+        "Exports are disabled in this deployment (WALLET_ALLOW_EXPORT is not true).",
+    ),
+    EnvelopeTampered: ENVELOPE_TAMPERED,
+    SealingFailed: SEALING_FAILED,
+    StoreUnavailable: STORE_UNAVAILABLE,
+}
+"""Errors not in the table (a broken key generator, say) are internal errors."""
+
+
+def problem_type_of(error: BaseException) -> ProblemType | None:
+    """The row of the error's class, or of its nearest base class that has one."""
+    for kind in type(error).__mro__:
+        row = DOMAIN_PROBLEMS.get(kind)
+        if row is not None:
+            return row
+    return None
+
+
+def detail_of(error: DomainError, name: Callable[[Field], str]) -> str:
+    """What the edge says about the error: its row's fixed detail, or its message, with the
+    field of an InvalidInput called by `name` (the edge's own word for it).
+    """
+    row = problem_type_of(error)
+    if row is not None and row.detail is not None:
+        return row.detail
+    if isinstance(error, InvalidInput):
+        return f"{name(error.field)}: {error.reason}"
+    return str(error)

@@ -1,0 +1,139 @@
+"""The custody operations on an existing wallet: sign, rotate the key, export, suspend, resume,
+and its audit trail.
+"""
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
+
+from application.export_wallet import ExportRequest, ExportWallet
+from application.rotate_encryption_key import RotateEncryptionKey, RotateKeyRequest
+from application.set_wallet_status import ResumeWallet, SuspendWallet
+from application.sign_transaction import SignRequest, SignTransaction
+from application.wallet_events import MAX_PAGE, ListWalletEvents
+from domain.errors import Field
+from domain.secrets import EncryptionKey
+from entrypoints.http import operations
+from entrypoints.http.problems import AnyRequest
+from entrypoints.http.schemas import (
+    EmptyBody,
+    EventPageBody,
+    ExportBody,
+    RotateKeyBody,
+    SealedSecretBody,
+    SignBody,
+    SignedBody,
+    UserIdPath,
+    WalletBody,
+)
+
+
+class CustodyController(Controller):
+    path = "/wallets/user/{user_id:str}"
+    tags = ["custody"]  # noqa: RUF012 - Litestar reads layer settings as class attributes
+
+    @post(
+        "/sign",
+        summary="Sign a Stellar transaction with the user's wallet",
+        status_code=200,
+        **operations.SIGN.route,
+    )
+    async def sign(
+        self,
+        request: AnyRequest,
+        data: JSONBody[SignBody],
+        sign_transaction: NamedDependency[SignTransaction],
+        user_id: str = UserIdPath,
+    ) -> SignedBody:
+        with EncryptionKey.from_text(data.encryption_key) as key:
+            result = await sign_transaction(
+                SignRequest(
+                    user_id, key, data.transaction_xdr, data.network_passphrase, request.user
+                )
+            )
+        return SignedBody.of(result)
+
+    @post(
+        "/rotate-key",
+        summary="Re-seal the wallet under a new encryption key",
+        status_code=200,
+        **operations.ROTATE_KEY.route,
+    )
+    async def rotate_key(
+        self,
+        request: AnyRequest,
+        data: JSONBody[RotateKeyBody],
+        rotate_encryption_key: NamedDependency[RotateEncryptionKey],
+        user_id: str = UserIdPath,
+    ) -> WalletBody:
+        with (
+            EncryptionKey.from_text(data.encryption_key) as key,
+            EncryptionKey.from_text(data.new_encryption_key, Field.NEW_ENCRYPTION_KEY) as new_key,
+        ):
+            result = await rotate_encryption_key(
+                RotateKeyRequest(user_id, key, new_key, request.user)
+            )
+        return WalletBody.of(result)
+
+    @post(
+        "/export",
+        summary="The wallet's seed sealed to a recovery recipient (when WALLET_ALLOW_EXPORT=true)",
+        status_code=200,
+        **operations.EXPORT.route,
+    )
+    async def export(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ExportBody],
+        export_wallet: NamedDependency[ExportWallet],
+        user_id: str = UserIdPath,
+    ) -> SealedSecretBody:
+        with EncryptionKey.from_text(data.encryption_key) as key:
+            sealed = await export_wallet(
+                ExportRequest(user_id, key, data.recipient_public_key, request.user)
+            )
+        return SealedSecretBody(sealed)
+
+    @post(
+        "/suspend",
+        summary="Suspend the wallet: it stays readable, but cannot sign, rotate or export",
+        status_code=200,
+        **operations.SUSPEND.route,
+    )
+    async def suspend(
+        self,
+        request: AnyRequest,
+        data: JSONBody[EmptyBody],  # noqa: ARG002 - the body is `{}`; parsing it rejects non-JSON
+        suspend_wallet: NamedDependency[SuspendWallet],
+        user_id: str = UserIdPath,
+    ) -> WalletBody:
+        return WalletBody.of(await suspend_wallet(user_id, request.user))
+
+    @post(
+        "/resume",
+        summary="Resume a suspended wallet",
+        status_code=200,
+        **operations.RESUME.route,
+    )
+    async def resume(
+        self,
+        request: AnyRequest,
+        data: JSONBody[EmptyBody],  # noqa: ARG002 - as for suspend
+        resume_wallet: NamedDependency[ResumeWallet],
+        user_id: str = UserIdPath,
+    ) -> WalletBody:
+        return WalletBody.of(await resume_wallet(user_id, request.user))
+
+    @get(
+        "/events",
+        summary="The wallet's audit trail, oldest first, a page at a time",
+        **operations.EVENTS.route,
+    )
+    async def events(
+        self,
+        list_wallet_events: NamedDependency[ListWalletEvents],
+        user_id: str = UserIdPath,
+        cursor: int = Parameter(default=0, ge=0, description="nextCursor of the previous page"),
+        limit: int = Parameter(default=50, ge=1, le=MAX_PAGE),
+    ) -> EventPageBody:
+        return EventPageBody.of(await list_wallet_events(user_id, cursor, limit))

@@ -1,0 +1,45 @@
+"""Wallets: create one (or return the existing one), read one."""
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from application.create_user_wallet import CreateUserWallet, CreateWalletRequest
+from application.get_wallet_by_user import GetWalletByUser
+from domain.secrets import EncryptionKey
+from entrypoints.http import operations
+from entrypoints.http.problems import AnyRequest
+from entrypoints.http.schemas import CreateWalletBody, UserIdPath, WalletBody
+
+
+class WalletController(Controller):
+    path = "/wallets"
+    tags = ["wallets"]  # noqa: RUF012 - Litestar reads layer settings as class attributes
+
+    @post(
+        "/create-user-wallet",
+        summary="Create the user's wallet, or return it if it exists",
+        description="201 when created; 200 when the wallet exists and the key opens it; 409 when "
+        "it exists under another key; 404 for an unknown user.",
+        **operations.CREATE_WALLET.route,
+    )
+    async def create_wallet(
+        self,
+        request: AnyRequest,
+        data: JSONBody[CreateWalletBody],
+        create_user_wallet: NamedDependency[CreateUserWallet],
+    ) -> Response[WalletBody]:
+        with EncryptionKey.from_text(data.encryption_key) as key:
+            result = await create_user_wallet(CreateWalletRequest(data.user_id, key, request.user))
+        return Response(WalletBody.of(result), status_code=201 if result.created else 200)
+
+    @get(
+        "/user/{user_id:str}",
+        summary="The user's wallet",
+        description="The wallet never shows its seed, encrypted or not.",
+        **operations.GET_WALLET.route,
+    )
+    async def get_wallet(
+        self, get_wallet_by_user: NamedDependency[GetWalletByUser], user_id: str = UserIdPath
+    ) -> WalletBody:
+        return WalletBody.of(await get_wallet_by_user(user_id))

@@ -1,0 +1,214 @@
+"""What the OpenAPI document says of each operation beyond its handler's signature: its
+successes with examples, the errors it can raise, and examples of its request body. The
+controllers' route decorators read these.
+"""
+
+from http import HTTPStatus
+
+from domain.errors import (
+    EnvelopeTampered,
+    ExportDisabled,
+    Field,
+    InvalidInput,
+    SealingFailed,
+    StoreUnavailable,
+    UserConflict,
+    UserNotFound,
+    WalletExistsUnderAnotherKey,
+    WalletKeyMismatch,
+    WalletNotFound,
+    WalletSuspended,
+)
+from entrypoints.http import examples
+from entrypoints.http.docs import (
+    RATE_LIMITED_EXAMPLE,
+    UNAUTHORIZED_EXAMPLE,
+    OperationDocs,
+    Success,
+    example,
+    field_error,
+    protected,
+    raised,
+    wallet_success,
+)
+from entrypoints.http.schemas import (
+    EventPageBody,
+    SealedSecretBody,
+    SignedBody,
+    StatusBody,
+    UserBody,
+)
+from entrypoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+
+# Users
+
+_USER = example("user", "A user", examples.USER_EXAMPLE)
+
+REGISTER_USER = protected(
+    {
+        HTTPStatus.CREATED: Success(
+            UserBody,
+            "The user was created.",
+            (
+                _USER,
+                example("generated-id", "With a generated id", examples.GENERATED_ID_USER_EXAMPLE),
+            ),
+        ),
+        HTTPStatus.OK: Success(UserBody, "This same user exists already.", (_USER,)),
+    },
+    field_error(
+        "id: Expected `str` of length <= 128",
+        "A field is missing, empty, of the wrong type or over its limits, e.g. an id over 128 "
+        "characters.",
+    ),
+    raised(UserConflict(Field.EMAIL), name="email-taken"),
+    raised(UserConflict(Field.NEW_USER_ID), name="id-taken"),
+    requests=(
+        example("with-id", "Register ada@example.com as user-42", examples.REGISTER_USER_EXAMPLE),
+        example("without-id", "Register with a generated id", {"email": "grace@example.com"}),
+    ),
+)
+READ_USER = protected(
+    {HTTPStatus.OK: Success(UserBody, "The user.", (_USER,))}, UserNotFound, path_id=True
+)
+
+# Wallets
+
+CREATE_WALLET = protected(
+    {
+        HTTPStatus.CREATED: wallet_success("The wallet was created."),
+        HTTPStatus.OK: wallet_success("The user's wallet exists and the key opens it (a replay)."),
+    },
+    field_error(
+        "encryptionKey: Expected `str` of length >= 16",
+        "A field is missing, empty, of the wrong type or over its limits, e.g. an encryptionKey "
+        "under 16 characters.",
+    ),
+    UserNotFound,
+    WalletExistsUnderAnotherKey,
+    EnvelopeTampered,
+    SealingFailed,
+    requests=(example("create", "Create user-42's wallet", examples.CREATE_WALLET_EXAMPLE),),
+)
+GET_WALLET = protected(
+    {HTTPStatus.OK: wallet_success("The user's wallet.")}, WalletNotFound, path_id=True
+)
+
+# Custody operations on a wallet
+
+_OPENS_THE_WALLET = (WalletNotFound, WalletKeyMismatch, WalletSuspended, EnvelopeTampered)
+"""What every operation that opens the wallet with the caller's key can raise."""
+
+SIGN = protected(
+    {
+        HTTPStatus.OK: Success(
+            SignedBody,
+            "The envelope with the wallet's signature added.",
+            (example("signed", "A payment signed by the wallet", examples.SIGNED_EXAMPLE),),
+        )
+    },
+    raised(
+        InvalidInput(Field.TRANSACTION_XDR, "is not a Stellar transaction envelope in XDR"),
+        "The transactionXdr is not a transaction envelope in canonical base64 XDR.",
+        name="invalid-input-xdr",
+    ),
+    raised(
+        InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks"),
+        "The networkPassphrase is not one of WALLET_NETWORKS.",
+        name="invalid-input-network",
+    ),
+    *_OPENS_THE_WALLET,
+    requests=(example("testnet-payment", "A payment on the test network", examples.SIGN_EXAMPLE),),
+)
+ROTATE_KEY = protected(
+    {
+        HTTPStatus.OK: wallet_success(
+            "The wallet, now sealed under newEncryptionKey (same publicKey)."
+        )
+    },
+    field_error(
+        "newEncryptionKey: Expected `str` of length >= 16",
+        "A key is missing, or under 16 or over 1024 characters.",
+    ),
+    *_OPENS_THE_WALLET,
+    SealingFailed,
+    requests=(example("rotate", "Move to next year's key", examples.ROTATE_KEY_EXAMPLE),),
+)
+EXPORT = protected(
+    {
+        HTTPStatus.OK: Success(
+            SealedSecretBody,
+            "The seed in a libsodium sealed box to recipientPublicKey.",
+            (example("sealed", "The sealed seed, base64", examples.SEALED_SECRET_EXAMPLE),),
+        )
+    },
+    raised(
+        InvalidInput(Field.RECIPIENT_PUBLIC_KEY, "must be 32 bytes of base64"),
+        "The recipientPublicKey is not 32 bytes of canonical standard base64.",
+    ),
+    ExportDisabled,
+    *_OPENS_THE_WALLET,
+    requests=(example("export", "Seal the seed to a recovery key", examples.EXPORT_EXAMPLE),),
+)
+_EMPTY = (example("empty", "No fields", {}),)
+SUSPEND = protected(
+    {
+        HTTPStatus.OK: wallet_success(
+            "The wallet, suspended (or already so).",
+            example("suspended", "A suspended wallet", examples.SUSPENDED_WALLET_EXAMPLE),
+        )
+    },
+    WalletNotFound,
+    requests=_EMPTY,
+)
+RESUME = protected(
+    {HTTPStatus.OK: wallet_success("The wallet, active again (or already so).")},
+    WalletNotFound,
+    requests=_EMPTY,
+)
+EVENTS = protected(
+    {
+        HTTPStatus.OK: Success(
+            EventPageBody,
+            "A page of the wallet's events, oldest first.",
+            (
+                example(
+                    "first-page", "The first two events; more follow", examples.EVENT_PAGE_EXAMPLE
+                ),
+            ),
+        )
+    },
+    field_error("cursor: Expected `int` >= 0", "The cursor is negative or the limit not 1 to 100."),
+    WalletNotFound,
+    path_id=True,
+)
+
+# Operations
+
+HEALTH = OperationDocs(
+    {
+        HTTPStatus.OK: Success(
+            StatusBody, "The process is serving.", (example("ok", "Serving", StatusBody("ok")),)
+        )
+    },
+    (),
+)
+READY = OperationDocs(
+    {
+        HTTPStatus.OK: Success(
+            StatusBody, "The database answers.", (example("ready", "Ready", StatusBody("ready")),)
+        )
+    },
+    (raised(examples.ERROR_EXAMPLES[StoreUnavailable]),),
+)
+METRICS = OperationDocs(
+    {
+        HTTPStatus.OK: Success(
+            str,
+            "Every worker's metrics in the Prometheus text format.",
+            (example("metrics", "An excerpt", examples.METRICS_EXAMPLE),),
+            media_type=METRICS_CONTENT_TYPE,
+        )
+    },
+    (UNAUTHORIZED_EXAMPLE, RATE_LIMITED_EXAMPLE),
+)
