@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.suite import machine_busy_seconds  # noqa: E402
-from tests.system.servers import free_port  # noqa: E402
+from harness.servers import free_port  # noqa: E402
 
 SECONDS = 8
 

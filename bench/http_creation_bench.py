@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import fresh_postgres_database
-from tests.support import KEY, TOKEN
-from tests.system.load import LoadClient
-from tests.system.servers import serving
+from bench.suite import KEY, TOKEN
+from harness.load import LoadClient
+from harness.postgres import throwaway_database
+from harness.servers import serving
 
 USERS = int(os.environ.get("BENCH_USERS", "2000"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -39,11 +39,11 @@ def _children(pid: int) -> list[str]:
 
 async def run(base_url: str, server_pid: int) -> None:
     user_ids = [f"bench-{n:06d}" for n in range(USERS)]
-    async with LoadClient(base_url, connections=CONNECTIONS) as registrar:
+    async with LoadClient(base_url, connections=CONNECTIONS, token=TOKEN) as registrar:
         await registrar.register(user_ids)
     for phase in ("create", "replay"):
         cpu_before = cpu_seconds(server_pid)
-        async with LoadClient(base_url, connections=CONNECTIONS) as client:
+        async with LoadClient(base_url, connections=CONNECTIONS, token=TOKEN) as client:
             await client.create_storm(user_ids, copies=1, key=KEY)
         cpu_per_request = (cpu_seconds(server_pid) - cpu_before) / USERS
         report = client.report
@@ -59,7 +59,7 @@ async def run(base_url: str, server_pid: int) -> None:
 
 def main() -> None:
     with (
-        fresh_postgres_database("bench") as url,
+        throwaway_database("bench") as url,
         tempfile.TemporaryDirectory() as tmp,
         serving(url, Path(tmp) / "server.log", token=TOKEN, workers=WORKERS) as server,
     ):

@@ -40,8 +40,8 @@ from bench.open_loop import run_open_loop  # noqa: E402
 from domain.secrets import EncryptionKey  # noqa: E402
 from entrypoints.container import open_container  # noqa: E402
 from entrypoints.settings import Settings  # noqa: E402
-from tests.conftest import fresh_postgres_database  # noqa: E402
-from tests.system.servers import serving  # noqa: E402
+from harness.postgres import throwaway_database  # noqa: E402
+from harness.servers import serving  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 KEY = "a caller key of at least 16 characters"
@@ -367,7 +367,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     floor = crypto_floor(SECONDS)
     in_process = asyncio.run(in_process_creations(SECONDS))
-    with fresh_postgres_database("bench_suite") as url:
+    with throwaway_database("bench_suite") as url:
         subprocess.run(
             [sys.executable, "-m", "entrypoints.cli", "migrate"],
             cwd=ROOT,

@@ -1,44 +1,23 @@
 """Fixtures: a uniquely named PostgreSQL database per run, SQLite files, and containers on each
 backend (in-memory, SQLite, PostgreSQL) for the contract suites."""
 
-import asyncio
-import os
-import secrets
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, contextmanager
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from adapters.sql.engine import create_engine
 from adapters.sql.migrate import migrate
 from entrypoints.container import Container, open_container
+from harness.postgres import PostgresUnavailable, run_sync, throwaway_database
 from tests.support import settings_for
 
-DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BACKENDS = [
     "memory",
     "sqlite",
     pytest.param("postgres", marks=pytest.mark.postgres),
 ]
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(server_url, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _run(coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run a coroutine to completion from sync code, even while an event loop is running."""
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        executor.submit(asyncio.run, coroutine).result()
 
 
 async def _migrate(url: str) -> None:
@@ -49,29 +28,21 @@ async def _migrate(url: str) -> None:
 
 @contextmanager
 def fresh_postgres_database(purpose: str) -> Iterator[str]:
-    """Create a uniquely named database on the test server; drop it afterwards."""
-    server_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
-    name = f"wallet_orchestrator_{purpose}_{os.getpid()}_{secrets.token_hex(4)}"
-    try:
-        _run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as error:
-        pytest.fail(
-            f"PostgreSQL tests need a server at TEST_DATABASE_URL ({server_url}): "
-            f"{type(error).__name__}. Start one (pg_ctlcluster --skip-systemctl-redirect "
-            "$(ls /etc/postgresql) main start) or deselect them with -m 'not postgres'.",
-            pytrace=False,
-        )
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    """A throwaway database on the test server; no server there fails the test with a hint."""
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_database(purpose))
+        except PostgresUnavailable as error:
+            hint = f"{error} Or deselect the PostgreSQL tests with -m 'not postgres'."
+            raise pytest.fail.Exception(hint, pytrace=False) from None
+        yield url
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh database on the test server, migrated once for the run, dropped after it."""
     with fresh_postgres_database("test") as url:
-        _run(_migrate(url))
+        run_sync(_migrate(url))
         yield url
 
 
@@ -80,7 +51,7 @@ def migrated_postgres_url() -> Iterator[str]:
     """A migrated database of this test's own (not shared with the rest of the run): for tests
     that start servers against it, whose own start-up migration then finds nothing to do."""
     with fresh_postgres_database("migrated") as url:
-        _run(_migrate(url))
+        run_sync(_migrate(url))
         yield url
 
 

@@ -296,7 +296,7 @@ def test_serve_with_two_workers_sums_their_metrics_and_logs_json(
     ours = [line["request_id"] for line in served if str(line["request_id"]).startswith("r")]
     assert ours == [f"r{number}" for number in range(sent)]
     # Every scrape, whichever worker answers it, counts every worker's requests (the start-up
-    # probe of tests/system/servers.py included).
+    # probe of harness/servers.py included).
     health = 'wallet_http_requests_total{method="GET",route="/health",status="200"}'
     assert [scrape[health] for scrape in scrapes] == [len(served)] * 6
     assert len(directories_while_serving) == 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.system.servers import START_TIMEOUT_SECONDS, free_port, stop_process_group
+from harness.servers import START_TIMEOUT_SECONDS, free_port, stop_process_group
 
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 # Tab-separated for the test to split; $upstream_addr lists every upstream tried, comma-separated.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.system.servers import START_TIMEOUT_SECONDS, free_port, stop_process_group
+from harness.servers import START_TIMEOUT_SECONDS, free_port, stop_process_group
 
 # The pooling part is the one docs/deploy.md shows; keep the two alike. The rest only puts the
 # process, its files and its clients' authentication in the test's hands.

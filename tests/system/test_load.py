@@ -5,15 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.load import LoadReport
+from harness.servers import serving
 from tests.conftest import fresh_postgres_database
 from tests.support import KEY, TOKEN
-from tests.system.load import (
-    LoadClient,
-    LoadReport,
-    assert_one_wallet_per_user,
-    check_stored_invariants,
-)
-from tests.system.servers import serving
+from tests.system.load import LoadClient, assert_one_wallet_per_user, check_stored_invariants
 
 
 @pytest.fixture

@@ -19,15 +19,12 @@ from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
 from adapters.sql.engine import PoolSettings, create_engine
 from adapters.sql.tables import users, wallets
 from entrypoints.settings import Settings, SettingsError
+from harness.load import LoadReport
+from harness.servers import ServerProcess, serving
 from tests.support import AUTH, KEY, TOKEN
-from tests.system.load import (
-    LoadClient,
-    LoadReport,
-    assert_one_wallet_per_user,
-    check_stored_invariants,
-)
+from tests.system.load import LoadClient, assert_one_wallet_per_user, check_stored_invariants
 from tests.system.pgbouncer import PgBouncer, pgbouncer_binary, pooling
-from tests.system.servers import ServerProcess, required_tool, serving
+from tests.system.tools import required_tool
 
 USERS = 150
 COPIES = 4

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.servers import serving
 from tests.support import KEY, TOKEN
 from tests.system.load import LoadClient, assert_one_wallet_per_user, check_stored_invariants
 from tests.system.nginx import LogLine, balancing, nginx_binary, read_access_log
-from tests.system.servers import required_tool, serving
+from tests.system.tools import required_tool
 
 USERS = 300
 COPIES = 5

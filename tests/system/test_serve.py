@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.system.servers import ROOT, ServerProcess
+from harness.servers import ROOT, ServerProcess
 
 README = (ROOT / "README.md").read_text()
 

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from harness.load import LoadReport
+from harness.servers import ServerProcess, serving
 from tests.conftest import fresh_postgres_database
 from tests.support import KEY, TOKEN
 from tests.system.load import (
     LoadClient,
-    LoadReport,
     assert_one_wallet_per_user,
     assert_problems_well_formed,
     check_stored_invariants,
 )
-from tests.system.servers import ServerProcess, serving
 from tests.system.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.soak]

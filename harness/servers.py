@@ -1,4 +1,4 @@
-"""Real `wallet-orchestrator serve` processes for tests that go over a socket."""
+"""Real `wallet-orchestrator serve` processes, for tests and benchmarks that go over a socket."""
 
 import os
 import re
@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 60
 
 
@@ -29,7 +28,8 @@ def stop_process_group(
     process: subprocess.Popen[bytes], signals: tuple[signal.Signals, ...], timeout: float = 10
 ) -> None:
     """Signal the process's own group (its children go with it even if it dies first) with each
-    of `signals` in turn until it has exited."""
+    of `signals` in turn until it has exited.
+    """
     for stop_signal in signals:
         if process.poll() is not None:
             return
@@ -39,18 +39,6 @@ def stop_process_group(
         except subprocess.TimeoutExpired:
             continue
         return
-
-
-def required_tool(binary: str | None, package: str, purpose: str) -> str:
-    """The path of a tool a test needs from Debian's `package`: skipped when it is missing,
-    except under CI=true, where `.ci/run` installs it and its absence is a failure."""
-    if binary is None:
-        reason = f"{package} is not installed (Debian: apt-get install --no-install-recommends "
-        reason += f"{package})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must run the {purpose}", pytrace=False)
-        pytest.skip(reason)
-    return binary
 
 
 class ServerProcess:
@@ -76,7 +64,8 @@ class ServerProcess:
 
     def printed_token(self) -> str:
         match = re.search(r"export TOKEN=(\S+)", self.log.read_text())
-        assert match is not None, self.log.read_text()
+        if match is None:
+            raise RuntimeError(f"no token in the server's output: {self.log.read_text()}")
         return match.group(1)
 
     def kill(self) -> None:
@@ -98,8 +87,7 @@ class ServerProcess:
     def _wait_until_up(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
+            if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
@@ -115,7 +103,8 @@ def serving(
     database_url: str, log: Path, *, token: str, workers: int = 1, **env: str
 ) -> Iterator[ServerProcess]:
     """A started server on `database_url` accepting `token` (plus any WALLET_* `env`), stopped
-    on exit, whatever state a test left it in."""
+    on exit, whatever state its user left it in.
+    """
     environment = {**os.environ, "DATABASE_URL": database_url, "WALLET_API_TOKENS": token, **env}
     server = ServerProcess(environment, log, workers=workers).start()
     try:
