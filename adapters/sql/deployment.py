@@ -7,13 +7,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import READ_ONLY, PoolSettings, one_off_engine
+from adapters.sql.failures import unavailable_as_store_error
 from adapters.sql.tables import deployment_settings
 
 KDF_SALT = "kdf_salt"
 
 
 class SqlDeploymentSalt:
-    """Reads the salt row on first use and keeps it (it never changes for a deployment)."""
+    """Reads the salt row on first use and keeps it (it never changes for a deployment). A
+    database that cannot be read now raises StoreUnavailable (the next call tries again); a
+    database without the row, LookupError.
+    """
 
     def __init__(self, engine: AsyncEngine, pool: PoolSettings | None = None) -> None:
         self._engine = engine
@@ -38,9 +42,10 @@ class SqlDeploymentSalt:
         # would outlive this process and collide with the next one's.
         engine = one_off_engine(self._engine.url, self._pool)
         try:
-            async with engine.connect() as connection:
-                await connection.execution_options(**{READ_ONLY: True})
-                value = await connection.scalar(statement)
+            with unavailable_as_store_error():
+                async with engine.connect() as connection:
+                    await connection.execution_options(**{READ_ONLY: True})
+                    value = await connection.scalar(statement)
         finally:
             await engine.dispose()
         if value is None:

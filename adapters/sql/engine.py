@@ -206,39 +206,3 @@ class SqlReadinessCheck:
 
     async def __call__(self) -> bool:
         return await answers(self._engine, self._timeout)
-
-
-UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
-    sqlalchemy.exc.TimeoutError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    ConnectionError,
-    TimeoutError,
-)
-"""Errors that mean "the database cannot be reached right now", not "the request is wrong"."""
-
-
-RETRY_LATER_SQLSTATES = frozenset(
-    {
-        "53300",  # too_many_connections: the server is full
-        "57P01",  # admin_shutdown
-        "57P02",  # crash_shutdown
-        "57P03",  # cannot_connect_now: starting up or in recovery
-        "40001",  # serialization_failure: nothing was applied, the same request can succeed
-        "40P01",  # deadlock_detected: ditto
-    }
-)
-"""PostgreSQL error codes that say "not now" rather than "this request is wrong"."""
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """Whether the error says the database could not be reached, dropped the connection, or
-    refused the work for now (the request may be retried) rather than that the statement itself
-    was wrong.
-    """
-    if isinstance(error, sqlalchemy.exc.DBAPIError):
-        if error.connection_invalidated:
-            return True
-        if getattr(error.orig, "sqlstate", None) in RETRY_LATER_SQLSTATES:
-            return True
-    return isinstance(error, UNAVAILABLE_ERRORS)

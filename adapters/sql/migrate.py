@@ -13,6 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sql.failures import unavailable_as_store_error
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every instance of this service.
 _MIGRATION_LOCK_KEY = 0x57A11E7
@@ -26,15 +28,17 @@ def alembic_config() -> Config:
 
 async def migrate(engine: AsyncEngine) -> None:
     """Upgrade the schema to the newest revision in one transaction. On PostgreSQL a transaction
-    advisory lock makes concurrent instances take turns; on SQLite BEGIN IMMEDIATE does.
+    advisory lock makes concurrent instances take turns; on SQLite BEGIN IMMEDIATE does. A
+    database that cannot be reached or refuses the work for now raises StoreUnavailable.
     """
-    async with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-            )
-        await connection.run_sync(_upgrade)
-        await connection.commit()
+    with unavailable_as_store_error():
+        async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+            await connection.run_sync(_upgrade)
+            await connection.commit()
 
 
 def _upgrade(connection: Connection) -> None:

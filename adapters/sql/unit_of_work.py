@@ -3,13 +3,15 @@
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.repositories import (
     SqlUserRepository,
     SqlWalletEventRepository,
@@ -29,8 +31,12 @@ class SqlUnitOfWork:
     `on_connection`, if given, is told how many seconds each wait for a pooled connection took.
 
     Everything between enter and exit (waiting for a connection included) must finish within
-    `timeout` seconds, else the operation in progress is cancelled and TimeoutError is raised:
-    a database that stops answering fails a request, it does not hang it.
+    `timeout` seconds, else the operation in progress is cancelled: a database that stops
+    answering fails a request, it does not hang it.
+
+    A failure that says the database is unavailable (unreachable, too busy, connection lost, the
+    deadline passed), in entering, in the block (statements, commit) or in leaving, leaves as
+    StoreUnavailable once the connection is released; any other error leaves as it is.
     """
 
     users: SqlUserRepository
@@ -46,22 +52,23 @@ class SqlUnitOfWork:
         self._engine = engine
         self._timeout = timeout
         self._on_connection = on_connection
-        self._deadline: asyncio.Timeout | None = None
+        self._exits: AsyncExitStack | None = None
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        if self._deadline is not None:
+        if self._exits is not None:
             raise RuntimeError("this unit of work is already open")
-        self._deadline = asyncio.timeout(self._timeout)
-        await self._deadline.__aenter__()
+        self._exits = exits = AsyncExitStack()
         try:
-            self._connection = await self._connect()
+            await exits.enter_async_context(asyncio.timeout(self._timeout))
+            connection = await exits.enter_async_context(self._transaction())
         except BaseException as error:
-            await self._leave_deadline(type(error), error, error.__traceback__)
+            await self.__aexit__(type(error), error, error.__traceback__)
             raise
-        self.users = SqlUserRepository(self._connection)
-        self.wallets = SqlWalletRepository(self._connection)
-        self.events = SqlWalletEventRepository(self._connection)
+        self._connection = connection
+        self.users = SqlUserRepository(connection)
+        self.wallets = SqlWalletRepository(connection)
+        self.events = SqlWalletEventRepository(connection)
         return self
 
     async def __aexit__(
@@ -70,19 +77,30 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection, self._connection = self._connection, None
-        try:
-            if connection is not None:
-                await _release(connection, suspect=isinstance(exc, _CONNECTION_SUSPECT))
-        except BaseException as error:
-            await self._leave_deadline(type(error), error, error.__traceback__)
-            raise
-        await self._leave_deadline(exc_type, exc, traceback)
+        exits, self._exits, self._connection = self._exits, None, None
+        if exits is None:
+            return
+        with unavailable_as_store_error():
+            await exits.__aexit__(exc_type, exc, traceback)
+        raise_if_unavailable(exc)
 
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit outside an open unit of work")
         await self._connection.commit()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection in a transaction, released on exit: back to the pool, or
+        discarded if the exit leaves its state in doubt.
+        """
+        connection = await self._connect()
+        try:
+            yield connection
+        except BaseException as error:
+            await _release(connection, suspect=isinstance(error, _CONNECTION_SUSPECT))
+            raise
+        await _release(connection, suspect=False)
 
     async def _connect(self) -> AsyncConnection:
         started = time.perf_counter()
@@ -95,16 +113,6 @@ class SqlUnitOfWork:
             await _release(connection, suspect=True)
             raise
         return connection
-
-    async def _leave_deadline(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        deadline, self._deadline = self._deadline, None
-        if deadline is not None:
-            await deadline.__aexit__(exc_type, exc, traceback)
 
 
 async def _release(connection: AsyncConnection, *, suspect: bool) -> None:
