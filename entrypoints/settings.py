@@ -3,8 +3,9 @@
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from adapters.crypto.cipher import DEFAULT_KDF
 from adapters.crypto.envelope import KdfParams
 from adapters.sql.engine import PoolSettings, async_url
 from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
@@ -16,7 +17,8 @@ DEFAULT_NETWORKS = frozenset({TESTNET_NETWORK, PUBLIC_NETWORK})
 MEMORY_DATABASE_URL = "memory://"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RATE_LIMIT = re.compile(r"([1-9][0-9]{0,8})/(second|minute|hour|day)")
-PREPARED_STATEMENTS = ("cached", "unnamed")
+CACHED, UNNAMED = "cached", "unnamed"
+PREPARED_STATEMENTS = (CACHED, UNNAMED)
 """WALLET_DB_PREPARED_STATEMENTS: `unnamed` for PgBouncer in transaction pooling mode."""
 
 
@@ -26,12 +28,14 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything configurable. `api_tokens` are secrets: kept out of repr."""
+    """Everything configurable, with its default (from_env falls back to these, and to
+    PoolSettings' and DEFAULT_KDF's). `api_tokens` are secrets: kept out of repr.
+    """
 
     database_url: str = DEFAULT_DATABASE_URL
     api_tokens: tuple[str, ...] = field(default=(), repr=False)
     api_token_hashes: tuple[str, ...] = ()
-    kdf: KdfParams = KdfParams(memory_kib=19 * 1024, iterations=2)
+    kdf: KdfParams = DEFAULT_KDF
     pool: PoolSettings = PoolSettings()
     ready_timeout: float = 2.0
     db_timeout: float = 5.0
@@ -56,7 +60,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
-        database_url = environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        defaults = cls()
+        database_url = environ.get("DATABASE_URL", "").strip() or defaults.database_url
         if database_url != MEMORY_DATABASE_URL:
             try:
                 async_url(database_url)
@@ -70,22 +75,8 @@ class Settings:
             raise SettingsError(
                 "WALLET_API_TOKEN_HASHES must be comma-separated SHA-256 hex digests"
             )
-        try:
-            kdf = KdfParams(
-                memory_kib=_int(environ, "WALLET_KDF_MEMORY_KIB", 19 * 1024),
-                iterations=_int(environ, "WALLET_KDF_ITERATIONS", 2),
-            )
-        except ValueError as error:
-            raise SettingsError(str(error)) from None
-        statements = _choice(
-            environ, "WALLET_DB_PREPARED_STATEMENTS", PREPARED_STATEMENTS, "cached"
-        )
-        pool = PoolSettings(
-            size=_int(environ, "WALLET_DB_POOL_SIZE", 10, minimum=1),
-            acquire_timeout=_float(environ, "WALLET_DB_POOL_TIMEOUT", 5.0),
-            connect_timeout=_float(environ, "WALLET_DB_CONNECT_TIMEOUT", 5.0),
-            cache_statements=statements == "cached",
-        )
+        kdf = _kdf(environ, defaults.kdf)
+        pool = _pool(environ, defaults.pool)
         return cls(
             database_url=database_url,
             api_tokens=tokens,
@@ -93,15 +84,45 @@ class Settings:
             rate_limit=_rate_limit(environ.get("WALLET_RATE_LIMIT", "")),
             kdf=kdf,
             pool=pool,
-            db_timeout=_float(environ, "WALLET_DB_TIMEOUT", 5.0),
-            networks=frozenset(_list(environ, "WALLET_NETWORKS")) or DEFAULT_NETWORKS,
-            allow_export=_bool(environ, "WALLET_ALLOW_EXPORT"),
-            rotation_batch_size=_int(environ, "WALLET_ROTATION_BATCH_SIZE", 100, minimum=1),
-            key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", 16),
-            key_cache_ttl=_float(environ, "WALLET_KEY_CACHE_TTL_SECONDS", 600.0, allow_zero=True),
-            log_level=_choice(environ, "WALLET_LOG_LEVEL", LOG_LEVELS, "INFO").upper(),
-            log_format=_choice(environ, "WALLET_LOG_FORMAT", LOG_FORMATS, "json"),
+            db_timeout=_float(environ, "WALLET_DB_TIMEOUT", defaults.db_timeout),
+            networks=frozenset(_list(environ, "WALLET_NETWORKS")) or defaults.networks,
+            allow_export=_bool(environ, "WALLET_ALLOW_EXPORT", defaults.allow_export),
+            rotation_batch_size=_int(
+                environ, "WALLET_ROTATION_BATCH_SIZE", defaults.rotation_batch_size, minimum=1
+            ),
+            key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", defaults.key_cache_size),
+            key_cache_ttl=_float(
+                environ, "WALLET_KEY_CACHE_TTL_SECONDS", defaults.key_cache_ttl, allow_zero=True
+            ),
+            log_level=_choice(environ, "WALLET_LOG_LEVEL", LOG_LEVELS, defaults.log_level).upper(),
+            log_format=_choice(environ, "WALLET_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
         )
+
+
+def _kdf(environ: Mapping[str, str], default: KdfParams) -> KdfParams:
+    try:
+        return KdfParams(
+            memory_kib=_int(environ, "WALLET_KDF_MEMORY_KIB", default.memory_kib),
+            iterations=_int(environ, "WALLET_KDF_ITERATIONS", default.iterations),
+        )
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
+def _pool(environ: Mapping[str, str], default: PoolSettings) -> PoolSettings:
+    statements = _choice(
+        environ,
+        "WALLET_DB_PREPARED_STATEMENTS",
+        PREPARED_STATEMENTS,
+        CACHED if default.cache_statements else UNNAMED,
+    )
+    return replace(
+        default,
+        size=_int(environ, "WALLET_DB_POOL_SIZE", default.size, minimum=1),
+        acquire_timeout=_float(environ, "WALLET_DB_POOL_TIMEOUT", default.acquire_timeout),
+        connect_timeout=_float(environ, "WALLET_DB_CONNECT_TIMEOUT", default.connect_timeout),
+        cache_statements=statements == CACHED,
+    )
 
 
 def _rate_limit(raw: str) -> tuple[int, str] | None:
@@ -124,9 +145,11 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], def
     raise SettingsError(f"{name} must be one of {', '.join(choices)}")
 
 
-def _bool(environ: Mapping[str, str], name: str) -> bool:
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raw = environ.get(name, "").strip().lower()
-    if raw in {"", "0", "false", "no", "off"}:
+    if not raw:
+        return default
+    if raw in {"0", "false", "no", "off"}:
         return False
     if raw in {"1", "true", "yes", "on"}:
         return True
