@@ -35,47 +35,54 @@ def create_app(container: Container | None = None) -> Litestar:
             "neither WALLET_API_TOKENS nor WALLET_API_TOKEN_HASHES is set: "
             "the API would accept no request"
         )
-    tokens = ApiTokens(settings.api_tokens, settings.api_token_hashes)
     configure_structlog()
     _instrument(container, settings)
-
-    warming: set[asyncio.Task[None]] = set()
-
-    async def warm_up() -> None:
-        # Open the pool and read the deployment salt before the first requests need them (a
-        # burst of first creations would each wait for the salt read otherwise). Best effort,
-        # and not awaited: a database that is down at start must not delay /health.
-        if settings.backend == "sql":
-            pool = settings.pool
-            salt = container.deployment_salt()
-
-            async def warm() -> None:
-                await warm_pool(container.engine(), pool.size, pool.connect_timeout)
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(pool.connect_timeout):
-                        await salt()
-
-            task = asyncio.create_task(warm())
-            warming.add(task)
-            task.add_done_callback(warming.discard)
-
-    async def dispose_engine() -> None:
-        for task in warming:
-            task.cancel()
-        if settings.backend == "sql":
-            await container.engine().dispose()
-
+    store = StoreLifecycle(container, settings)
     return ObservedLitestar(
         route_handlers=CONTROLLERS,
         dependencies=_dependencies(container),
-        middleware=_middleware(settings, tokens),
+        middleware=_middleware(settings, ApiTokens(settings.api_tokens, settings.api_token_hashes)),
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[warm_up],
-        on_shutdown=[dispose_engine],
+        on_startup=[store.warm_up],
+        on_shutdown=[store.close],
         logging_config=None,
     )
+
+
+class StoreLifecycle:
+    """The database's part in the app's start and stop: warm the pool and read the deployment
+    salt in the background at start; stop that and close the pool at shutdown.
+    """
+
+    def __init__(self, container: Container, settings: Settings) -> None:
+        self._container = container
+        self._sql = settings.backend == "sql"
+        self._pool = settings.pool
+        self._warming: set[asyncio.Task[None]] = set()
+
+    async def warm_up(self) -> None:
+        # Before the first requests need them: a burst of first creations would each wait for
+        # the salt read otherwise. Best effort, and not awaited: a database that is down at
+        # start must not delay /health.
+        if self._sql:
+            task = asyncio.create_task(self._warm())
+            self._warming.add(task)
+            task.add_done_callback(self._warming.discard)
+
+    async def _warm(self) -> None:
+        salt = self._container.deployment_salt()
+        await warm_pool(self._container.engine(), self._pool.size, self._pool.connect_timeout)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self._pool.connect_timeout):
+                await salt()
+
+    async def close(self) -> None:
+        for task in self._warming:
+            task.cancel()
+        if self._sql:
+            await self._container.engine().dispose()
 
 
 def _instrument(container: Container, settings: Settings) -> None:
