@@ -42,7 +42,7 @@ class RotateAllKeys:
         uow_factory: Callable[[], UnitOfWork],
         cipher: Cipher,
         key_generator: KeyGenerator,
-        batch_size: int = 100,
+        batch_size: int,
     ) -> None:
         self._uow_factory = uow_factory
         self._cipher = cipher

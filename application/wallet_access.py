@@ -1,7 +1,7 @@
 """What every operation on an existing wallet does first and last: hold it, open it, record it."""
 
 from domain.audit import EventType, WalletEvent
-from domain.errors import DomainError, Field, SealingFailed, WalletNotFound
+from domain.errors import EnvelopeTampered, Field, SealingFailed, WalletKeyMismatch, WalletNotFound
 from domain.model import Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
@@ -35,7 +35,7 @@ async def seal_checked(
     envelope = await cipher.encrypt(seed, key, binding)
     try:
         reopened = await cipher.decrypt(envelope, key, binding)
-    except DomainError:
+    except (WalletKeyMismatch, EnvelopeTampered):  # a store failure stays what it is
         raise SealingFailed from None
     with reopened:
         if key_generator.public_key_of(reopened) != binding.public_key:

@@ -86,6 +86,8 @@ class WalletEventRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` opens it and exposes `users`, `wallets` and `events`;
     leaving the block without `await uow.commit()`, or by an exception, rolls everything back.
+    A store that cannot do the work now (unreachable, busy, deadline passed, connection lost)
+    raises StoreUnavailable, from any method or from leaving the block: nothing was changed.
     """
 
     users: UserRepository

@@ -37,6 +37,26 @@ async def test_an_exception_rolls_back(container: Container, user: User) -> None
         assert await uow.wallets.get_by_user(user.id) is None
 
 
+async def test_a_unit_of_work_is_opened_once_at_a_time(container: Container) -> None:
+    uow = container.unit_of_work()
+    async with uow:
+        with pytest.raises(RuntimeError, match="already open"):
+            await uow.__aenter__()
+
+
+async def test_commit_outside_the_block_is_refused(container: Container, user: User) -> None:
+    uow = container.unit_of_work()
+    with pytest.raises(RuntimeError, match="outside"):
+        await uow.commit()
+    async with uow:
+        await uow.users.add(User.register("grace@example.com"))
+    with pytest.raises(RuntimeError, match="outside"):
+        await uow.commit()
+    async with container.unit_of_work() as reader:
+        assert await reader.users.get_by_email("grace@example.com") is None
+        assert await reader.users.get(user.id) == user
+
+
 @pytest.mark.usefixtures("overlapping_transactions")
 async def test_uncommitted_writes_are_invisible_to_others(container: Container) -> None:
     user = User.register("ada@example.com")
