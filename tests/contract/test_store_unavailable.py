@@ -5,7 +5,6 @@ is discarded, never handed out again.
 """
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,17 @@ from domain.audit import EventType, WalletEvent
 from domain.errors import StoreUnavailable
 from domain.model import User, Wallet
 from entrypoints.container import Container, open_container
+from harness.servers import free_port
 from tests.support import settings_for
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 DEADLINE_SECONDS = 0.3
 
 
-def _closed_port() -> int:
-    """A local port nothing listens on (it was free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture(params=SQL_BACKENDS)
 async def unreachable_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "postgres":
-        yield f"postgresql://postgres@127.0.0.1:{_closed_port()}/wallets"
+        yield f"postgresql://postgres@127.0.0.1:{free_port()}/wallets"  # nothing listens there
         return
     yield f"sqlite:///{tmp_path}/no-such-directory/wallets.db"
     # aiosqlite tells the worker thread of a connection that failed to open to stop, without
