@@ -17,7 +17,7 @@ from litestar import Litestar, get
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.suite import machine_busy_seconds  # noqa: E402
+from bench.load_tools import machine_busy_seconds  # noqa: E402
 from harness.servers import free_port  # noqa: E402
 
 SECONDS = 8

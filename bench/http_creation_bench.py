@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.suite import KEY, TOKEN
+from bench.suite_settings import KEY, TOKEN
 from harness.load import LoadClient
 from harness.postgres import throwaway_database
 from harness.servers import serving
