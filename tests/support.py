@@ -1,17 +1,28 @@
 """Shared test helpers: fast settings, fault injection around our own ports."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 from dependency_injector import providers
 
 from adapters.crypto.envelope import KdfParams
-from domain.model import KeyPair, WalletBinding
-from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from adapters.memory import InMemoryStore
+from adapters.memory.store import UniqueKey
+from domain.audit import WalletEvent
+from domain.model import KeyPair, User, Wallet, WalletBinding
+from domain.ports import (
+    Cipher,
+    KeyGenerator,
+    UnitOfWork,
+    UserRepository,
+    WalletEventRepository,
+    WalletRepository,
+)
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -45,16 +56,34 @@ class InjectedFault(RuntimeError):
     """The failure a test asked for."""
 
 
+def _port_methods(port: type) -> tuple[str, ...]:
+    """The public methods a port declares, in the order it declares them."""
+    return tuple(
+        name for name, value in vars(port).items() if callable(value) and not name.startswith("_")
+    )
+
+
+REPOSITORY_PORTS: dict[str, type] = {
+    "users": UserRepository,
+    "wallets": WalletRepository,
+    "events": WalletEventRepository,
+}
+"""The repositories a unit of work exposes, by attribute name."""
+
+REPOSITORY_STEPS = tuple(
+    f"{name}.{method}" for name, port in REPOSITORY_PORTS.items() for method in _port_methods(port)
+)
+"""Every repository call of the ports, as `<repository>.<method>`."""
+
+
 class Faults:
-    """Which steps fail next. A step fails once, the next time it is reached."""
+    """Which steps fail next: a named step the next time it is reached (`arm`), or whatever step
+    is reached n-th from now (`arm_call`). Each armed fault fires once. Every step reached is
+    recorded in `trace`, every step that failed in `fired`.
+    """
 
     STEPS = (
-        "users.get",
-        "users.get_by_email",
-        "users.add",
-        "wallets.get_by_user",
-        "wallets.add",
-        "events.append",
+        *REPOSITORY_STEPS,
         "commit",
         "key_generator.generate",
         "cipher.encrypt",
@@ -64,6 +93,9 @@ class Faults:
     def __init__(self) -> None:
         self.armed: dict[str, Exception | None] = {}
         self.fired: list[str] = []
+        self.trace: list[str] = []
+        self._countdown: int | None = None
+        self._countdown_error: Exception | None = None
 
     def arm(self, step: str, error: Exception | None = None) -> None:
         """Fail `step` the next time it is reached, with `error` (default: InjectedFault)."""
@@ -71,25 +103,52 @@ class Faults:
             raise ValueError(step)
         self.armed[step] = error
 
+    def arm_call(self, index: int, error: Exception | None = None) -> None:
+        """Fail the step reached `index`-th from now (0: the very next one), whatever it is."""
+        if index < 0:
+            raise ValueError(index)
+        self._countdown, self._countdown_error = index, error
+
+    def disarm(self) -> None:
+        """Forget every fault that has not fired."""
+        self.armed.clear()
+        self._countdown = self._countdown_error = None
+
     def reached(self, step: str) -> None:
+        self.trace.append(step)
         if step in self.armed:
-            error = self.armed.pop(step)
-            self.fired.append(step)
-            raise error or InjectedFault(step)
+            self._fire(step, self.armed.pop(step))
+        if self._countdown == 0:
+            error, self._countdown, self._countdown_error = self._countdown_error, None, None
+            self._fire(step, error)
+        elif self._countdown is not None:
+            self._countdown -= 1
+
+    def _fire(self, step: str, error: Exception | None) -> None:
+        self.fired.append(step)
+        raise error or InjectedFault(step)
 
 
 class _FaultyRepository:
-    def __init__(self, inner: Any, name: str, faults: Faults) -> None:
+    """A repository whose port methods reach `<name>.<method>` before calling the real one.
+    Anything beyond the port is refused: a use case reaching past it is a bug.
+    """
+
+    def __init__(self, inner: object, name: str, faults: Faults) -> None:
         self._inner = inner
         self._name = name
+        self._methods = _port_methods(REPOSITORY_PORTS[name])
         self._faults = faults
 
     def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+        if method.startswith("_") or method not in self._methods:
+            raise AttributeError(method)
         call = getattr(self._inner, method)
+        step = f"{self._name}.{method}"
 
-        async def faulty(*args: Any) -> Any:
-            self._faults.reached(f"{self._name}.{method}")
-            return await call(*args)
+        async def faulty(*args: Any, **kwargs: Any) -> Any:
+            self._faults.reached(step)
+            return await call(*args, **kwargs)
 
         return faulty
 
@@ -97,19 +156,23 @@ class _FaultyRepository:
 class FaultyUnitOfWork:
     """A unit of work whose repository calls and commit fail when the faults say so."""
 
+    users: UserRepository
+    wallets: WalletRepository
+    events: WalletEventRepository
+
     def __init__(self, inner: UnitOfWork, faults: Faults) -> None:
         self._inner = inner
         self._faults = faults
-        self.users: Any = None
-        self.wallets: Any = None
-        self.events: Any = None
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()
-        self.users = _FaultyRepository(self._inner.users, "users", self._faults)
-        self.wallets = _FaultyRepository(self._inner.wallets, "wallets", self._faults)
-        self.events = _FaultyRepository(self._inner.events, "events", self._faults)
+        self.users = cast("UserRepository", self._wrap("users", self._inner.users))
+        self.wallets = cast("WalletRepository", self._wrap("wallets", self._inner.wallets))
+        self.events = cast("WalletEventRepository", self._wrap("events", self._inner.events))
         return self
+
+    def _wrap(self, name: str, repository: object) -> _FaultyRepository:
+        return _FaultyRepository(repository, name, self._faults)
 
     async def __aexit__(
         self,
@@ -122,6 +185,31 @@ class FaultyUnitOfWork:
     async def commit(self) -> None:
         self._faults.reached("commit")
         await self._inner.commit()
+
+
+@dataclass
+class StoreSnapshot:
+    """A copy of everything an in-memory store holds: equal snapshots mean nothing changed."""
+
+    users: dict[str, User]
+    user_ids_by_email: dict[str, str]
+    wallets_by_user: dict[str, Wallet]
+    public_keys: set[str]
+    events: dict[str, list[WalletEvent]]
+    claims: dict[UniqueKey, asyncio.Event]
+    locks: dict[str, asyncio.Event]
+
+    @classmethod
+    def of(cls, store: InMemoryStore) -> "StoreSnapshot":
+        return cls(
+            dict(store.users),
+            dict(store.user_ids_by_email),
+            dict(store.wallets_by_user),
+            set(store.public_keys),
+            {wallet_id: list(events) for wallet_id, events in store.events.items()},
+            dict(store.claims),
+            dict(store.locks),
+        )
 
 
 class FaultyKeyGenerator:
@@ -173,6 +261,25 @@ def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyG
             key_generator=providers.Object(key_generator),
             cipher=providers.Object(FaultyCipher(real_cipher, faults)),
         )
+    ):
+        yield key_generator
+
+
+@contextmanager
+def faulty_ports(container: Container, faults: Faults) -> Iterator[FaultyKeyGenerator]:
+    """Make every use case of the container run on fault-injecting ports: each unit of work (all
+    its repositories and its commit), the key generator and the cipher. Yields the key generator,
+    which remembers every seed it made.
+    """
+    real_uow = container.unit_of_work.providers[container.settings().backend]
+    key_generator = FaultyKeyGenerator(container.key_generator(), faults)
+    cipher = FaultyCipher(container.cipher(), faults)
+    with (
+        container.unit_of_work.override(
+            providers.Factory(FaultyUnitOfWork, inner=real_uow, faults=providers.Object(faults))
+        ),
+        container.key_generator.override(providers.Object(key_generator)),
+        container.cipher.override(providers.Object(cipher)),
     ):
         yield key_generator
 
