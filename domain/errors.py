@@ -117,3 +117,12 @@ class StoreUnavailable(DomainError):
     def __init__(self, cause: str) -> None:
         super().__init__("the database is unavailable; retry later")
         self.cause = cause
+
+
+class KeyDerivationBusy(DomainError):
+    """Every key-derivation slot of this process stayed taken until the request's deadline:
+    nothing was changed, and the same request may succeed later.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("the service is busy deriving keys; retry later")

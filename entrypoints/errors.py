@@ -14,6 +14,7 @@ from domain.errors import (
     ExportDisabled,
     Field,
     InvalidInput,
+    KeyDerivationBusy,
     SealingFailed,
     StoreUnavailable,
     UserConflict,
@@ -114,6 +115,13 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
     EnvelopeTampered: ENVELOPE_TAMPERED,
     SealingFailed: SEALING_FAILED,
     StoreUnavailable: STORE_UNAVAILABLE,
+    KeyDerivationBusy: ProblemType(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "busy",
+        "Service Unavailable",
+        "Every key-derivation slot stayed busy until the deadline (with 'Retry-After').",
+        retry_after=True,
+    ),
 }
 """Errors not in the table (a broken key generator, say) are internal errors."""
 

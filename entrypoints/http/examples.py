@@ -11,6 +11,7 @@ from domain.errors import (
     DomainError,
     EnvelopeTampered,
     ExportDisabled,
+    KeyDerivationBusy,
     SealingFailed,
     StoreUnavailable,
     UserNotFound,
@@ -137,6 +138,7 @@ ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
         EnvelopeTampered("key check or tag mismatch"),
         SealingFailed(),
         StoreUnavailable("OSError"),
+        KeyDerivationBusy(),
     )
 }
 """The example each route shows of an error it names (InvalidInput and UserConflict, whose
