@@ -51,6 +51,9 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Rejects with 401 every request to a non-public route without an accepted bearer token."""
 
     def __init__(self, app: ASGIApp, tokens: ApiTokens) -> None:
+        # Litestar's default lets OPTIONS and HEAD through unauthenticated; HEAD runs the GET's
+        # handler here (controllers/head.py), so it needs the token wherever GET does, and so
+        # does OPTIONS. A public route (PUBLIC, PUBLIC_PATHS) answers all three without one.
         super().__init__(
             app, exclude=PUBLIC_PATHS, exclude_from_auth_key=PUBLIC, exclude_http_methods=[]
         )

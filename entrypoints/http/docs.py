@@ -5,13 +5,26 @@ shows exactly what the server sends. Here are the means, the problems every oper
 shares, and the bearer security scheme; operations.py states each operation's `OperationDocs`.
 """
 
-from dataclasses import KW_ONLY, dataclass
+from copy import copy
+from dataclasses import KW_ONLY, dataclass, fields
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
+from litestar import HttpMethod
+from litestar._openapi.utils import default_operation_id_creator
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.spec import Components, Example, Operation, RequestBody, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    OpenAPI,
+    Operation,
+    RequestBody,
+    SecurityScheme,
+)
+from litestar.types import Method
+from litestar.types.internal_types import PathParameterDefinition
 
 from domain.errors import DomainError, StoreUnavailable
 from domain.model import MAX_ID_CHARS
@@ -238,7 +251,7 @@ def wallet_success(meaning: str, *examples: NamedExample) -> Success:
 
 def openapi_config() -> OpenAPIConfig:
     """The document's metadata and the bearer security scheme every route needs unless it says."""
-    return OpenAPIConfig(
+    return _GetWithoutHead(
         title="wallet-orchestrator",
         version="0.1.0",
         description="One Stellar wallet per user, created atomically and idempotently.",
@@ -247,4 +260,39 @@ def openapi_config() -> OpenAPIConfig:
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
         ),
         security=[{"BearerToken": []}],
+        operation_id_creator=_operation_id,
     )
+
+
+@dataclass
+class _GetWithoutHead(OpenAPIConfig):
+    """A document that shows a route answering GET and HEAD (controllers/head.py) by its GET
+    alone: HEAD is GET without the body (RFC 9110), and shown it would repeat every GET.
+    """
+
+    def to_openapi_schema(self) -> OpenAPI:
+        document = super().to_openapi_schema()
+        return _OpenAPIWithoutHead(**{f.name: getattr(document, f.name) for f in fields(document)})
+
+
+@dataclass
+class _OpenAPIWithoutHead(OpenAPI):
+    def to_schema(self) -> dict[str, Any]:
+        document = super().to_schema()
+        for path_item in document.get("paths", {}).values():
+            path_item.pop("head", None)
+        return document
+
+
+def _operation_id(
+    handler: HTTPRouteHandler,
+    method: Method,
+    path_components: list[str | PathParameterDefinition],
+) -> str:
+    """Litestar's id, with a GET that also answers HEAD named as a GET alone (as it was before it
+    answered HEAD), so that the document's ids do not change.
+    """
+    if method != HttpMethod.HEAD:
+        handler = copy(handler)
+        handler.http_methods = handler.http_methods - {HttpMethod.HEAD}
+    return default_operation_id_creator(handler, method, path_components)

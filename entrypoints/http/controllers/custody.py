@@ -2,7 +2,7 @@
 and its audit trail.
 """
 
-from litestar import Controller, get, post
+from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
@@ -14,6 +14,7 @@ from application.wallet_events import MAX_PAGE, ListWalletEvents
 from domain.errors import Field
 from domain.secrets import EncryptionKey
 from entrypoints.http import operations
+from entrypoints.http.controllers.head import get_and_head
 from entrypoints.http.problems import AnyRequest
 from entrypoints.http.schemas import (
     EmptyBody,
@@ -124,7 +125,7 @@ class CustodyController(Controller):
     ) -> WalletBody:
         return WalletBody.of(await resume_wallet(user_id, request.user))
 
-    @get(
+    @get_and_head(
         "/events",
         summary="The wallet's audit trail, oldest first, a page at a time",
         **operations.EVENTS.route,

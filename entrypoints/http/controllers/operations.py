@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.openapi.spec import SecurityRequirement
 
@@ -10,6 +10,7 @@ from domain.errors import StoreUnavailable
 from entrypoints import metrics
 from entrypoints.http import operations
 from entrypoints.http.auth import PUBLIC
+from entrypoints.http.controllers.head import get_and_head
 from entrypoints.http.schemas import StatusBody
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -25,11 +26,11 @@ class HealthController(Controller):
     # the operations would then inherit the document's bearer requirement).
     security: list[SecurityRequirement] = [{}]  # noqa: RUF012
 
-    @get("/health", summary="Liveness", **operations.HEALTH.route)
+    @get_and_head("/health", summary="Liveness", **operations.HEALTH.route)
     async def health(self) -> StatusBody:
         return StatusBody("ok")
 
-    @get(
+    @get_and_head(
         "/ready",
         summary="Readiness: 503 when the database is unreachable",
         **operations.READY.route,
@@ -44,7 +45,7 @@ class MetricsController(Controller):
     path = "/metrics"
     tags = ["operations"]  # noqa: RUF012 - Litestar reads layer settings as class attributes
 
-    @get(
+    @get_and_head(
         summary="Prometheus metrics",
         description="Counters and histograms of every worker in the Prometheus text format: "
         "requests by route template and status, latencies, wallet creation outcomes, key "

@@ -1,12 +1,13 @@
 """Users: register one, read one."""
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from application.get_user import GetUser
 from application.register_user import RegisterUser, RegisterUserRequest
 from entrypoints.http import operations
+from entrypoints.http.controllers.head import get_and_head
 from entrypoints.http.schemas import RegisterUserBody, UserBody, UserIdPath
 
 
@@ -26,7 +27,7 @@ class UserController(Controller):
         result = await register_user(RegisterUserRequest(email=data.email, user_id=data.id))
         return Response(UserBody.of(result), status_code=201 if result.created else 200)
 
-    @get("/{user_id:str}", summary="A user", **operations.READ_USER.route)
+    @get_and_head("/{user_id:str}", summary="A user", **operations.READ_USER.route)
     async def read_user(
         self, get_user: NamedDependency[GetUser], user_id: str = UserIdPath
     ) -> UserBody:

@@ -1,6 +1,6 @@
 """Wallets: create one (or return the existing one), read one."""
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
@@ -8,6 +8,7 @@ from application.create_user_wallet import CreateUserWallet, CreateWalletRequest
 from application.get_wallet_by_user import GetWalletByUser
 from domain.secrets import EncryptionKey
 from entrypoints.http import operations
+from entrypoints.http.controllers.head import get_and_head
 from entrypoints.http.problems import AnyRequest
 from entrypoints.http.schemas import CreateWalletBody, UserIdPath, WalletBody
 
@@ -33,7 +34,7 @@ class WalletController(Controller):
             result = await create_user_wallet(CreateWalletRequest(data.user_id, key, request.user))
         return Response(WalletBody.of(result), status_code=201 if result.created else 200)
 
-    @get(
+    @get_and_head(
         "/user/{user_id:str}",
         summary="The user's wallet",
         description="The wallet never shows its seed, encrypted or not.",
