@@ -8,13 +8,16 @@ shares, and the bearer security scheme; operations.py states each operation's `O
 from copy import copy
 from dataclasses import KW_ONLY, dataclass, fields
 from http import HTTPStatus
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import HttpMethod
+from litestar import HttpMethod, Router
 from litestar._openapi.utils import default_operation_id_creator
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Example,
@@ -23,6 +26,7 @@ from litestar.openapi.spec import (
     RequestBody,
     SecurityScheme,
 )
+from litestar.static_files import create_static_files_router
 from litestar.types import Method
 from litestar.types.internal_types import PathParameterDefinition
 
@@ -249,19 +253,59 @@ def wallet_success(meaning: str, *examples: NamedExample) -> Success:
     )
 
 
+DOCS_PATH = "/schema"
+DOCS_ASSETS = f"{DOCS_PATH}/static"
+
+
 def openapi_config() -> OpenAPIConfig:
-    """The document's metadata and the bearer security scheme every route needs unless it says."""
+    """The document's metadata and the bearer security scheme every route needs unless it says;
+    the document as JSON and YAML, and Swagger UI (at /schema and /schema/swagger) loading its
+    scripts, styles and icon from this service, not from a CDN: a custody service often has no
+    way out to the internet.
+    """
     return _GetWithoutHead(
         title="wallet-orchestrator",
         version="0.1.0",
         description="One Stellar wallet per user, created atomically and idempotently.",
-        path="/schema",
+        path=DOCS_PATH,
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
         ),
         security=[{"BearerToken": []}],
         operation_id_creator=_operation_id,
+        render_plugins=[_swagger_ui(), YamlRenderPlugin()],
+        openapi_router=Router(
+            DOCS_PATH,
+            route_handlers=[
+                create_static_files_router(
+                    DOCS_ASSETS.removeprefix(DOCS_PATH), directories=[_swagger_ui_files()]
+                )
+            ],
+            include_in_schema=False,
+        ),
     )
+
+
+def _swagger_ui() -> SwaggerRenderPlugin:
+    """Swagger UI at /schema and /schema/swagger, its files from DOCS_ASSETS."""
+    icon = f"{DOCS_ASSETS}/favicon-32x32.png"
+    return SwaggerRenderPlugin(
+        path=["/", "/swagger"],
+        js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f'<link rel="icon" type="image/png" href="{icon}">',
+    )
+
+
+def _swagger_ui_files() -> Path:
+    """Swagger UI's own files, as the swagger-ui-py package ships them (found, not imported: its
+    code is for other frameworks).
+    """
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is not installed")
+    return Path(spec.submodule_search_locations[0]) / "static"
 
 
 @dataclass
