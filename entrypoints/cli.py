@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 
+from adapters.sql.migrate import MigrationLockTimeout
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
 from domain.errors import DomainError
@@ -40,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, UsageError) as error:
         _fail(str(error))
         return EXIT_USAGE
+    except MigrationLockTimeout as error:
+        # Not started: another instance (or any session named here) is migrating, or stuck.
+        _fail(f"{error}; wait longer (WALLET_MIGRATION_LOCK_TIMEOUT) or end that session")
+        return EXIT_FAILED
     except DomainError as error:
         _fail(detail_of(error, cli_name))
         row = problem_type_of(error)

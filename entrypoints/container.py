@@ -129,7 +129,9 @@ async def open_container(
     sql = container.settings().backend == "sql"
     try:
         if sql and apply_migrations:
-            await migrate(container.engine())
+            await migrate(
+                container.engine(), lock_timeout=container.settings().migration_lock_timeout
+            )
             # The pool's connections belong to this event loop; the app may run in another.
             await container.engine().dispose()
         yield container

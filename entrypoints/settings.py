@@ -45,6 +45,7 @@ class Settings:
     networks: frozenset[str] = DEFAULT_NETWORKS
     allow_export: bool = False
     rotation_batch_size: int = 100
+    migration_lock_timeout: float = 60.0
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -89,6 +90,9 @@ class Settings:
             allow_export=_bool(environ, "WALLET_ALLOW_EXPORT", defaults.allow_export),
             rotation_batch_size=_int(
                 environ, "WALLET_ROTATION_BATCH_SIZE", defaults.rotation_batch_size, minimum=1
+            ),
+            migration_lock_timeout=_float(
+                environ, "WALLET_MIGRATION_LOCK_TIMEOUT", defaults.migration_lock_timeout
             ),
             key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", defaults.key_cache_size),
             key_cache_ttl=_float(
