@@ -23,14 +23,22 @@ class CreateWalletRequest:
 class CreateUserWallet:
     """Give the user exactly one wallet, atomically and idempotently.
 
-    In one unit of work: if the user has a wallet, check that the key opens it
+    First, before any unit of work opens, the key is prepared (stretched, or taken from the
+    cache): no connection or lock is held while a key is derived (KeyDerivationBusy when no
+    derivation slot frees up in time). Then, in one unit of work: the user's wallet is read
+    together with the user's existence (UserNotFound, before any keypair is generated, when
+    there is no such user); if the user has a wallet, check that the key opens it
     (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and return it with
     created=False; else generate a keypair, encrypt its seed under the key bound to the user and
     public key, check that the envelope opens back to that public key (SealingFailed if not),
-    insert it with its `created` audit event by `actor` (UserNotFound when the user does not
-    exist: the foreign key decides), commit, and return it with created=True. The database's
+    insert it with its `created` audit event by `actor` (UserNotFound if the user was deleted
+    meanwhile: the foreign key decides), commit, and return it with created=True. The database's
     one-wallet-per-user constraint decides races: the loser returns the winner's wallet as a
     replay. Any exception rolls everything back, leaving nothing behind.
+
+    An unknown user with a key not yet cached still costs one derivation: telling "no such user"
+    before it would take a round trip to the database of its own on every creation, and the hot
+    path (a known user, a cached key) would pay for it.
     """
 
     def __init__(self, uow: UnitOfWork, key_generator: KeyGenerator, cipher: Cipher) -> None:
@@ -40,17 +48,20 @@ class CreateUserWallet:
 
     async def __call__(self, request: CreateWalletRequest) -> WalletResult:
         user_id = check_id(Field.USER_ID, request.user_id)
+        with await self._cipher.prepare(request.encryption_key) as key:
+            return await self._create(user_id, key, request.actor)
+
+    async def _create(self, user_id: str, key: EncryptionKey, actor: str | None) -> WalletResult:
         async with self._uow as uow:
-            existing = await uow.wallets.get_by_user(user_id)
+            existing = await uow.wallets.get_by_existing_user(user_id)
             if existing is not None:
-                await self._check_key_opens(existing, request.encryption_key)
+                await self._check_key_opens(existing, key)
                 return WalletResult.of(existing)
-            wallet = await self._new_wallet(user_id, request.encryption_key)
-            created = WalletEvent.after(None, wallet.id, EventType.CREATED, request.actor)
-            # The user's existence is proven by the insert (foreign key), not by a lookup.
+            wallet = await self._new_wallet(user_id, key)
+            created = WalletEvent.after(None, wallet.id, EventType.CREATED, actor)
             stored = await uow.wallets.add(wallet, created)
             if stored.id != wallet.id:
-                await self._check_key_opens(stored, request.encryption_key)
+                await self._check_key_opens(stored, key)
                 return WalletResult.of(stored)
             await uow.commit()
             return WalletResult.of(stored, created=True)

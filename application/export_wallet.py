@@ -26,7 +26,9 @@ class ExportWallet:
     ExportDisabled unless the deployment allows exports; then WalletNotFound, WalletSuspended,
     WalletKeyMismatch, EnvelopeTampered, or InvalidInput for a bad recipient key. The wallet's
     `exported_at` is set and an `exported` event (with a fingerprint of the recipient key) is
-    recorded in the same transaction as the sealing.
+    recorded in the same transaction as the sealing. The key is prepared before the transaction
+    opens (KeyDerivationBusy); only a wallet sealed at other key-derivation parameters needs a
+    derivation inside it.
     """
 
     def __init__(
@@ -40,10 +42,14 @@ class ExportWallet:
     async def __call__(self, request: ExportRequest) -> str:
         if not self._allowed:
             raise ExportDisabled
+        with await self._cipher.prepare(request.encryption_key) as key:
+            return await self._export(request, key)
+
+    async def _export(self, request: ExportRequest, key: EncryptionKey) -> str:
         async with self._uow as uow:
             wallet = await hold_wallet(uow, request.user_id)
             wallet.ensure_active()
-            with await decrypt_seed(self._cipher, wallet, request.encryption_key) as seed:
+            with await decrypt_seed(self._cipher, wallet, key) as seed:
                 sealed = self._sealer.seal(seed, request.recipient_public_key)
             exported = wallet.marked_exported()
             await uow.wallets.update(exported)

@@ -34,7 +34,9 @@ class RotateAllKeys:
     Wallets that neither key opens, or whose envelope is damaged, are counted and listed by id,
     never changed. With `dry_run`, nothing is written (each batch is rolled back). `on_batch` is
     called after each batch with the running totals. Suspended wallets are rotated too: a
-    deployment-wide key change must not leave them behind.
+    deployment-wide key change must not leave them behind. Both keys are prepared once per run,
+    before any unit of work opens; only wallets sealed at other key-derivation parameters need a
+    derivation inside a batch.
     """
 
     def __init__(
@@ -57,6 +59,18 @@ class RotateAllKeys:
         dry_run: bool = False,
         actor: str | None = None,
         on_batch: Callable[[RotationProgress], None] = lambda _: None,
+    ) -> RotationProgress:
+        with await self._cipher.prepare(old_key) as old, await self._cipher.prepare(new_key) as new:
+            return await self._rotate_all(old, new, dry_run=dry_run, actor=actor, on_batch=on_batch)
+
+    async def _rotate_all(
+        self,
+        old_key: EncryptionKey,
+        new_key: EncryptionKey,
+        *,
+        dry_run: bool,
+        actor: str | None,
+        on_batch: Callable[[RotationProgress], None],
     ) -> RotationProgress:
         progress = RotationProgress()
         while True:

@@ -26,7 +26,8 @@ class RotateEncryptionKey:
     envelope (a rotation that loses the race gets WalletKeyMismatch: its old key no longer opens
     the wallet). The new envelope passes the self-check before commit. Errors: WalletNotFound,
     WalletSuspended, WalletKeyMismatch (old key), EnvelopeTampered, SealingFailed. Records a
-    `rotated` event.
+    `rotated` event. Both keys are prepared before the transaction opens (KeyDerivationBusy);
+    only a wallet sealed at other key-derivation parameters needs a derivation inside it.
     """
 
     def __init__(self, uow: UnitOfWork, cipher: Cipher, key_generator: KeyGenerator) -> None:
@@ -35,16 +36,21 @@ class RotateEncryptionKey:
         self._key_generator = key_generator
 
     async def __call__(self, request: RotateKeyRequest) -> WalletResult:
+        with (
+            await self._cipher.prepare(request.encryption_key) as key,
+            await self._cipher.prepare(request.new_encryption_key) as new_key,
+        ):
+            return await self._rotate(request, key, new_key)
+
+    async def _rotate(
+        self, request: RotateKeyRequest, key: EncryptionKey, new_key: EncryptionKey
+    ) -> WalletResult:
         async with self._uow as uow:
             wallet = await hold_wallet(uow, request.user_id)
             wallet.ensure_active()
-            with await decrypt_seed(self._cipher, wallet, request.encryption_key) as seed:
+            with await decrypt_seed(self._cipher, wallet, key) as seed:
                 envelope = await seal_checked(
-                    self._cipher,
-                    self._key_generator,
-                    seed,
-                    request.new_encryption_key,
-                    wallet.binding,
+                    self._cipher, self._key_generator, seed, new_key, wallet.binding
                 )
             rotated = wallet.reencrypted(envelope)
             await uow.wallets.update(rotated)

@@ -35,7 +35,9 @@ class SignTransaction:
     InvalidInput when the network is not in `networks` or the XDR is not a transaction envelope;
     WalletNotFound; WalletSuspended; WalletKeyMismatch when the key does not open the wallet;
     EnvelopeTampered. On success a `signed` event (transaction hash, network) is recorded in the
-    same transaction, so a signature that was handed out is always in the audit trail.
+    same transaction, so a signature that was handed out is always in the audit trail. The key is
+    prepared before the transaction opens (KeyDerivationBusy); only a wallet sealed at other
+    key-derivation parameters needs a derivation inside it.
     """
 
     def __init__(
@@ -53,10 +55,14 @@ class SignTransaction:
     async def __call__(self, request: SignRequest) -> SignResult:
         if request.network_passphrase not in self._networks:
             raise InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks")
+        with await self._cipher.prepare(request.encryption_key) as key:
+            return await self._sign(request, key)
+
+    async def _sign(self, request: SignRequest, key: EncryptionKey) -> SignResult:
         async with self._uow as uow:
             wallet = await hold_wallet(uow, request.user_id)
             wallet.ensure_active()
-            with await decrypt_seed(self._cipher, wallet, request.encryption_key) as seed:
+            with await decrypt_seed(self._cipher, wallet, key) as seed:
                 signed = self._signer.sign(
                     request.transaction_xdr, request.network_passphrase, seed
                 )

@@ -37,6 +37,12 @@ class WalletRepository(Protocol):
         """
         ...
 
+    async def get_by_existing_user(self, user_id: str) -> Wallet | None:
+        """The wallet of this user, or None if the user has none; UserNotFound when no user has
+        this id. One read: it tells both at the cost of `get_by_user`.
+        """
+        ...
+
     async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
         """Up to `limit` wallets with ids greater than `after_id`, in id order, locked as with
         `for_update`.
@@ -122,8 +128,22 @@ class KeyGenerator(Protocol):
 
 class Cipher(Protocol):
     """Authenticated encryption of seeds under the caller's key, bound to one wallet.
-    May be slow (key stretching): both methods run off the event loop.
+
+    The slow part (stretching the caller's key) is `prepare`'s: call it before a unit of work
+    opens, so that no connection or lock is held while a key is derived, and pass what it
+    returns to `encrypt` and `decrypt`, which then only seal and open. They accept any
+    EncryptionKey, though: one that was not prepared, or an envelope written at other
+    parameters (an older cost), is stretched there and then.
     """
+
+    async def prepare(self, key: EncryptionKey) -> EncryptionKey:
+        """The same key, made ready for sealing at the current parameters and opening the
+        envelopes sealed at them (for example a PreparedKey holding its stretched form). The
+        caller wipes it. May take a key-derivation slot: KeyDerivationBusy when none frees up
+        within the deadline. Touches no store; may read the deployment's salt once
+        (StoreUnavailable).
+        """
+        ...
 
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         """A self-describing text envelope of the seed, openable only with the same key and
@@ -135,8 +155,10 @@ class Cipher(Protocol):
         self, envelope: str, key: EncryptionKey, binding: WalletBinding
     ) -> SecretSeed:
         """The seed sealed in the envelope. Raises WalletKeyMismatch when the envelope was sealed
-        under another key, EnvelopeTampered when it is damaged, altered, or bound to another
-        wallet.
+        under another key, EnvelopeTampered when it is damaged, altered, bound to another wallet,
+        or asks for a key-derivation cost above the deployment's ceiling (it is then not derived
+        at all). An envelope at parameters other than the prepared key's is derived here
+        (KeyDerivationBusy as for `prepare`).
         """
         ...
 

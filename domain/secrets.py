@@ -1,5 +1,6 @@
 """Holders of secret bytes: redacted in repr and str, wiped (best effort) when done."""
 
+from collections.abc import Hashable
 from types import TracebackType
 from typing import Self
 
@@ -69,6 +70,25 @@ class EncryptionKey(Secret):
             return cls(text.encode("utf-8"))
         except UnicodeEncodeError:
             raise InvalidInput(field, "must be valid Unicode text") from None
+
+
+class PreparedKey(EncryptionKey):
+    """The caller's key with what a cipher made of it ahead of time (its stretched form for the
+    cipher's current parameters), so that sealing and opening under it need no slow step.
+    `material` is opaque to everything but the cipher, which recognises it by `scope`; both the
+    key and the material are wiped together.
+    """
+
+    __slots__ = ("material", "scope")
+
+    def __init__(self, key: bytes | bytearray, material: Secret, scope: Hashable) -> None:
+        super().__init__(key)
+        self.material = material
+        self.scope = scope
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.material.wipe()
 
 
 class SecretSeed(Secret):

@@ -59,16 +59,21 @@ class Container(containers.DeclarativeContainer):
         sql=providers.Singleton(SqlDeploymentSalt, engine=engine, pool=settings.provided.pool),
         memory=providers.Callable(lambda store: store.deployment_salt, memory_store),
     )
+    # A derivation waits for a slot as long as a unit of work may take (WALLET_DB_TIMEOUT):
+    # the one deadline a request has.
     key_cache = providers.Singleton(
         StretchedKeyCache,
         size=settings.provided.key_cache_size,
         ttl_seconds=settings.provided.key_cache_ttl,
+        concurrency=settings.provided.kdf_concurrency,
+        slot_timeout=settings.provided.db_timeout,
     )
     cipher = providers.Singleton(
         Argon2AeadCipher,
         kdf=settings.provided.kdf,
         keys=key_cache,
         deployment_salt=deployment_salt,
+        ceiling=settings.provided.kdf_ceiling,
     )
 
     create_user_wallet = providers.Factory(

@@ -62,6 +62,16 @@ KEY_CACHE_LOOKUPS = Counter(
     ["result"],
 )
 KEY_DERIVATIONS = Counter("wallet_key_derivations", "Argon2id derivations run.")
+KEY_DERIVATIONS_WAITING = Gauge(
+    "wallet_key_derivations_waiting",
+    "Key derivations waiting for a free slot (WALLET_KDF_CONCURRENCY per worker), all workers.",
+    multiprocess_mode="livesum",
+)
+KEY_DERIVATION_WAIT_SECONDS = Histogram(
+    "wallet_key_derivation_wait_seconds",
+    "Time a key derivation waited for a free slot (past WALLET_DB_TIMEOUT: 503 busy).",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 TAMPERING = Counter(
     "wallet_envelope_tampering_detected",
     "Stored envelopes that failed their integrity check (right key, damaged or altered data).",
@@ -96,6 +106,14 @@ def count_key_lookup(result: str) -> None:
     KEY_CACHE_LOOKUPS.labels(result).inc()
     if result == "derived":
         KEY_DERIVATIONS.inc()
+
+
+def count_derivations_waiting(waiting: int) -> None:
+    KEY_DERIVATIONS_WAITING.set(waiting)
+
+
+def observe_derivation_wait(seconds: float) -> None:
+    KEY_DERIVATION_WAIT_SECONDS.observe(seconds)
 
 
 def count_tampering() -> None:

@@ -5,8 +5,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from adapters.crypto.cipher import DEFAULT_KDF
+from adapters.crypto.cipher import DEFAULT_KDF, DEFAULT_KDF_CEILING
 from adapters.crypto.envelope import KdfParams
+from adapters.crypto.key_cache import DEFAULT_CONCURRENCY
 from adapters.sql.engine import PoolSettings, async_url
 from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
 
@@ -29,13 +30,17 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with its default (from_env falls back to these, and to
-    PoolSettings' and DEFAULT_KDF's). `api_tokens` are secrets: kept out of repr.
+    PoolSettings', DEFAULT_KDF's and DEFAULT_KDF_CEILING's). `api_tokens` are secrets: kept out
+    of repr. `db_timeout` is also how long a key derivation waits for one of the
+    `kdf_concurrency` slots.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
     api_tokens: tuple[str, ...] = field(default=(), repr=False)
     api_token_hashes: tuple[str, ...] = ()
     kdf: KdfParams = DEFAULT_KDF
+    kdf_ceiling: KdfParams = DEFAULT_KDF_CEILING
+    kdf_concurrency: int = DEFAULT_CONCURRENCY
     pool: PoolSettings = PoolSettings()
     ready_timeout: float = 2.0
     db_timeout: float = 5.0
@@ -76,7 +81,15 @@ class Settings:
             raise SettingsError(
                 "WALLET_API_TOKEN_HASHES must be comma-separated SHA-256 hex digests"
             )
-        kdf = _kdf(environ, defaults.kdf)
+        kdf = _kdf(environ, defaults.kdf, "WALLET_KDF_MEMORY_KIB", "WALLET_KDF_ITERATIONS")
+        ceiling = _kdf(
+            environ, defaults.kdf_ceiling, "WALLET_KDF_MAX_MEMORY_KIB", "WALLET_KDF_MAX_ITERATIONS"
+        )
+        if kdf.exceeds(ceiling):
+            raise SettingsError(
+                "WALLET_KDF_MAX_MEMORY_KIB and WALLET_KDF_MAX_ITERATIONS must be at least "
+                "WALLET_KDF_MEMORY_KIB and WALLET_KDF_ITERATIONS (the cost of new envelopes)"
+            )
         pool = _pool(environ, defaults.pool)
         return cls(
             database_url=database_url,
@@ -84,6 +97,10 @@ class Settings:
             api_token_hashes=token_hashes,
             rate_limit=_rate_limit(environ.get("WALLET_RATE_LIMIT", "")),
             kdf=kdf,
+            kdf_ceiling=ceiling,
+            kdf_concurrency=_int(
+                environ, "WALLET_KDF_CONCURRENCY", defaults.kdf_concurrency, minimum=1
+            ),
             pool=pool,
             db_timeout=_float(environ, "WALLET_DB_TIMEOUT", defaults.db_timeout),
             networks=frozenset(_list(environ, "WALLET_NETWORKS")) or defaults.networks,
@@ -103,14 +120,16 @@ class Settings:
         )
 
 
-def _kdf(environ: Mapping[str, str], default: KdfParams) -> KdfParams:
+def _kdf(environ: Mapping[str, str], default: KdfParams, memory: str, iterations: str) -> KdfParams:
     try:
         return KdfParams(
-            memory_kib=_int(environ, "WALLET_KDF_MEMORY_KIB", default.memory_kib),
-            iterations=_int(environ, "WALLET_KDF_ITERATIONS", default.iterations),
+            memory_kib=_int(environ, memory, default.memory_kib),
+            iterations=_int(environ, iterations, default.iterations),
         )
+    except SettingsError:
+        raise
     except ValueError as error:
-        raise SettingsError(str(error)) from None
+        raise SettingsError(f"{memory}, {iterations}: {error}") from None
 
 
 def _pool(environ: Mapping[str, str], default: PoolSettings) -> PoolSettings:

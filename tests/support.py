@@ -43,7 +43,8 @@ def settings_for(database_url: str, **changes: Any) -> Settings:
 
 
 CREATION_STEPS = [
-    "wallets.get_by_user",
+    "cipher.prepare",
+    "wallets.get_by_existing_user",
     "key_generator.generate",
     "cipher.encrypt",
     "wallets.add",
@@ -79,13 +80,15 @@ REPOSITORY_STEPS = tuple(
 class Faults:
     """Which steps fail next: a named step the next time it is reached (`arm`), or whatever step
     is reached n-th from now (`arm_call`). Each armed fault fires once. Every step reached is
-    recorded in `trace`, every step that failed in `fired`.
+    recorded in `trace`, every step that failed in `fired`. A cipher step can also be made slow
+    (`slow_down`), to widen a race window.
     """
 
     STEPS = (
         *REPOSITORY_STEPS,
         "commit",
         "key_generator.generate",
+        "cipher.prepare",
         "cipher.encrypt",
         "cipher.decrypt",
     )
@@ -96,6 +99,7 @@ class Faults:
         self.trace: list[str] = []
         self._countdown: int | None = None
         self._countdown_error: Exception | None = None
+        self._delays: dict[str, float] = {}
 
     def arm(self, step: str, error: Exception | None = None) -> None:
         """Fail `step` the next time it is reached, with `error` (default: InjectedFault)."""
@@ -108,6 +112,18 @@ class Faults:
         if index < 0:
             raise ValueError(index)
         self._countdown, self._countdown_error = index, error
+
+    def slow_down(self, step: str, seconds: float) -> None:
+        """Make the cipher step `step` take `seconds` longer every time it is reached."""
+        if not step.startswith("cipher."):
+            raise ValueError(step)
+        self._delays[step] = seconds
+
+    async def pass_through(self, step: str) -> None:
+        """Reach an async step: record it, fail it if armed, and take its extra time."""
+        self.reached(step)
+        if step in self._delays:
+            await asyncio.sleep(self._delays[step])
 
     def disarm(self) -> None:
         """Forget every fault that has not fired."""
@@ -233,14 +249,18 @@ class FaultyCipher:
         self._inner = inner
         self._faults = faults
 
+    async def prepare(self, key: EncryptionKey) -> EncryptionKey:
+        await self._faults.pass_through("cipher.prepare")
+        return await self._inner.prepare(key)
+
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
-        self._faults.reached("cipher.encrypt")
+        await self._faults.pass_through("cipher.encrypt")
         return await self._inner.encrypt(seed, key, binding)
 
     async def decrypt(
         self, envelope: str, key: EncryptionKey, binding: WalletBinding
     ) -> SecretSeed:
-        self._faults.reached("cipher.decrypt")
+        await self._faults.pass_through("cipher.decrypt")
         return await self._inner.decrypt(envelope, key, binding)
 
 

@@ -54,6 +54,10 @@ class KdfParams:
     def to_text(self) -> str:
         return f"m={self.memory_kib},t={self.iterations},p=1"
 
+    def exceeds(self, ceiling: "KdfParams") -> bool:
+        """Whether this cost is above `ceiling` in memory or in passes."""
+        return self.memory_kib > ceiling.memory_kib or self.iterations > ceiling.iterations
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:

@@ -1,25 +1,36 @@
-"""A bounded, expiring, single-flight cache of Argon2id-stretched keys."""
+"""A bounded, expiring, single-flight cache of Argon2id-stretched keys, and the bound on how many
+derivations run at once in this process.
+"""
 
 import asyncio
 import hmac
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from nacl.pwhash import argon2id
 
 from adapters.crypto.envelope import STRETCHED_KEY_BYTES, KdfParams
+from domain.errors import KeyDerivationBusy
 from domain.secrets import EncryptionKey, Secret
 
 CacheKey = tuple[bytes, bytes, KdfParams]
 Clock = Callable[[], float]
 LookupListener = Callable[[str], None]
 """Told "hit", "shared" (waited for another caller's derivation) or "derived" on every lookup."""
+WaitingListener = Callable[[int], None]
+"""Told how many derivations wait for a slot, each time that number changes."""
+WaitListener = Callable[[float], None]
+"""Told how many seconds each derivation waited for its slot."""
+
+DEFAULT_CONCURRENCY = os.cpu_count() or 1
+"""Derivations at once, by default: one per CPU (Argon2id here uses one lane, one core)."""
 
 
-def _ignore(_: str) -> None:
+def _ignore(_: object) -> None:
     return None
 
 
@@ -42,6 +53,7 @@ class KeyCacheStats:
     derivations: int = 0
     hits: int = 0
     shared: int = 0
+    busy: int = 0
 
 
 class StretchedKeyCache:
@@ -50,22 +62,45 @@ class StretchedKeyCache:
     The raw caller key is never kept: only its HMAC, which is useless outside this process. At most
     `size` entries, each for at most `ttl_seconds`; either being 0 turns caching off. Concurrent
     misses for the same entry wait for one derivation. Argon2id runs in a worker thread.
+
+    A new entry is on probation until `confirm` says its key opened something. When the cache is
+    full, the least recently used entry on probation goes first (never the one just added), a
+    confirmed one only when no other is on probation: keys that open nothing (wrong keys,
+    guesses) push each other out, not the keys that work, and a run of them costs at most one
+    confirmed entry, the least recently used.
+
+    At most `concurrency` derivations run at once; the others wait for a slot, each at most
+    `slot_timeout` seconds (None: no limit), then raise KeyDerivationBusy. Memory spent on
+    stretching is then at most `concurrency` times the largest cost derived.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - bounds, clock and the metrics' listeners, all by name
         self,
         size: int,
         ttl_seconds: float,
         clock: Clock = time.monotonic,
         on_lookup: LookupListener = _ignore,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        slot_timeout: float | None = None,
+        on_waiting: WaitingListener = _ignore,
+        on_wait: WaitListener = _ignore,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self._size = size
         self._on_lookup = on_lookup
         self._ttl = ttl_seconds
         self._clock = clock
         self._process_key = os.urandom(32)
-        self._entries: OrderedDict[CacheKey, tuple[float, Secret]] = OrderedDict()
+        self._confirmed: OrderedDict[CacheKey, tuple[float, Secret]] = OrderedDict()
+        self._probation: OrderedDict[CacheKey, tuple[float, Secret]] = OrderedDict()
         self._in_flight: dict[CacheKey, asyncio.Future[bytes]] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+        self._slot_timeout = slot_timeout
+        self._waiting = 0
+        self._on_waiting = on_waiting
+        self._on_wait = on_wait
         self.stats = KeyCacheStats()
 
     @property
@@ -73,11 +108,13 @@ class StretchedKeyCache:
         return self._size > 0 and self._ttl > 0
 
     async def stretched(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> bytes:
-        """The Argon2id output for this key, salt and params: from the cache, or derived once."""
+        """The Argon2id output for this key, salt and params: from the cache, or derived once.
+        KeyDerivationBusy when no derivation slot frees up within `slot_timeout`.
+        """
         password = bytes(key.reveal())
         if not self.enabled:
-            return await self._derive(password, salt, params)
-        cache_key = (hmac.digest(self._process_key, password, "sha256"), salt, params)
+            return await self._shielded(self._derive(password, salt, params))
+        cache_key = self._cache_key(password, salt, params)
         cached = self._fresh(cache_key)
         if cached is not None:
             self.stats.hits += 1
@@ -93,40 +130,95 @@ class StretchedKeyCache:
             self._on_lookup("shared")
         return await asyncio.shield(pending)
 
+    def confirm(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> None:
+        """The key opened something under this salt and params: its entry (if cached) leaves
+        probation.
+        """
+        if not self._probation:
+            return
+        cache_key = self._cache_key(bytes(key.reveal()), salt, params)
+        entry = self._probation.pop(cache_key, None)
+        if entry is not None:
+            self._confirmed[cache_key] = entry
+
     def clear(self) -> None:
         """Forget (and wipe) every cached key."""
-        for _, secret in self._entries.values():
-            secret.wipe()
-        self._entries.clear()
+        for entries in (self._confirmed, self._probation):
+            for _, secret in entries.values():
+                secret.wipe()
+            entries.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._confirmed) + len(self._probation)
 
     def __repr__(self) -> str:
         return f"StretchedKeyCache(size={self._size}, ttl={self._ttl}, entries={len(self)})"
 
+    def _cache_key(self, password: bytes, salt: bytes, params: KdfParams) -> CacheKey:
+        return (hmac.digest(self._process_key, password, "sha256"), salt, params)
+
     def _fresh(self, cache_key: CacheKey) -> bytes | None:
-        entry = self._entries.get(cache_key)
+        entries = self._confirmed if cache_key in self._confirmed else self._probation
+        entry = entries.get(cache_key)
         if entry is None:
             return None
         expires_at, secret = entry
         if self._clock() >= expires_at:
-            del self._entries[cache_key]
+            del entries[cache_key]
             secret.wipe()
             return None
-        self._entries.move_to_end(cache_key)
+        entries.move_to_end(cache_key)
         return bytes(secret.reveal())
 
     async def _derive_and_keep(self, cache_key: CacheKey, password: bytes) -> bytes:
         _, salt, params = cache_key
         derived = await self._derive(password, salt, params)
-        self._entries[cache_key] = (self._clock() + self._ttl, Secret(derived))
-        while len(self._entries) > self._size:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            evicted.wipe()
+        self._probation[cache_key] = (self._clock() + self._ttl, Secret(derived))
+        while len(self) > self._size:
+            self._evict_one()
         return derived
 
+    def _evict_one(self) -> None:
+        """The oldest entry on probation but the newest; else the least recently used confirmed
+        one; else the newest itself (a cache of size 1 holding it alone).
+        """
+        if len(self._probation) > 1 or (self._probation and not self._confirmed):
+            _, (_, evicted) = self._probation.popitem(last=False)
+        else:
+            _, (_, evicted) = self._confirmed.popitem(last=False)
+        evicted.wipe()
+
+    async def _shielded(self, derivation: Coroutine[Any, Any, bytes]) -> bytes:
+        # Shielded: a caller that gives up does not cancel a derivation holding a slot, so the
+        # slot is released only when its worker thread is done with the memory.
+        return await asyncio.shield(asyncio.ensure_future(derivation))
+
     async def _derive(self, password: bytes, salt: bytes, params: KdfParams) -> bytes:
-        self.stats.derivations += 1
-        self._on_lookup("derived")
-        return await asyncio.to_thread(stretch, password, salt, params)
+        await self._take_slot()
+        try:
+            self.stats.derivations += 1
+            self._on_lookup("derived")
+            return await asyncio.to_thread(stretch, password, salt, params)
+        finally:
+            self._slots.release()
+
+    async def _take_slot(self) -> None:
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot: no wait
+            self._on_wait(0.0)
+            return
+        started = time.perf_counter()
+        self._count_waiting(+1)
+        try:
+            async with asyncio.timeout(self._slot_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            self.stats.busy += 1
+            raise KeyDerivationBusy from None
+        finally:
+            self._count_waiting(-1)
+            self._on_wait(time.perf_counter() - started)
+
+    def _count_waiting(self, change: int) -> None:
+        self._waiting += change
+        self._on_waiting(self._waiting)

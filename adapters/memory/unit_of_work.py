@@ -92,6 +92,11 @@ class InMemoryWalletRepository:
             wallet = self._read(user_id)  # what the previous holder committed
         return wallet
 
+    async def get_by_existing_user(self, user_id: str) -> Wallet | None:
+        if user_id not in self._tx.users and user_id not in self._tx.store.users:
+            raise UserNotFound(user_id)
+        return self._read(user_id)
+
     async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
         committed = sorted(self._tx.store.wallets_by_user.values(), key=lambda wallet: wallet.id)
         chosen = [w for w in committed if after_id is None or w.id > after_id][:limit]

@@ -23,6 +23,11 @@ _FOREIGN_KEY_VIOLATION = "23503"
 _USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 _WALLET_BY_USER = select(wallets).where(wallets.c.userId == bindparam("user_id"))
 _WALLET_BY_USER_FOR_UPDATE = _WALLET_BY_USER.with_for_update()
+_WALLET_BY_EXISTING_USER = (
+    select(users.c.id.label("knownUserId"), *wallets.c)
+    .select_from(users.outerjoin(wallets, wallets.c.userId == users.c.id))
+    .where(users.c.id == bindparam("user_id"))
+)
 _WALLET_VALUES: dict[str, Any] = {
     name: bindparam(name)
     for name in ("id", "userId", "publicKey", "encryptedKey", "createdAt", "updatedAt")
@@ -102,6 +107,15 @@ class SqlWalletRepository:
         statement = _WALLET_BY_USER_FOR_UPDATE if for_update else _WALLET_BY_USER
         row = (await self._connection.execute(statement, {"user_id": user_id})).first()
         return None if row is None else _wallet(row)
+
+    async def get_by_existing_user(self, user_id: str) -> Wallet | None:
+        # From users, LEFT JOIN wallets: no row, no user; a row without a wallet id, no wallet.
+        row = (
+            await self._connection.execute(_WALLET_BY_EXISTING_USER, {"user_id": user_id})
+        ).first()
+        if row is None:
+            raise UserNotFound(user_id)
+        return None if row.id is None else _wallet(row)
 
     async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
         statement = select(wallets).order_by(wallets.c.id).limit(limit).with_for_update()

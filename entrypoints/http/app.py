@@ -87,7 +87,11 @@ class StoreLifecycle:
 
 def _instrument(container: Container, settings: Settings) -> None:
     """Metrics hooks on the adapters this app will use (before any of them is built)."""
-    container.key_cache.add_kwargs(on_lookup=metrics.count_key_lookup)
+    container.key_cache.add_kwargs(
+        on_lookup=metrics.count_key_lookup,
+        on_waiting=metrics.count_derivations_waiting,
+        on_wait=metrics.observe_derivation_wait,
+    )
     if settings.backend == "sql":
         container.sql_unit_of_work.add_kwargs(on_connection=metrics.observe_pool_wait)
         metrics.watch_pool(container.engine())

@@ -84,6 +84,21 @@ async def test_wallet_round_trips_with_utc_timestamps(container: Container, user
     assert stored.created_at.tzinfo == UTC
 
 
+async def test_one_read_tells_no_such_user_from_no_wallet_yet(
+    container: Container, add_user: AddUser, add_wallet: AddWallet
+) -> None:
+    with_wallet, without = await add_user("ada@example.com"), await add_user("bob@example.com")
+    wallet = await add_wallet(with_wallet)
+    staged = User.register("cy@example.com")
+    async with container.unit_of_work() as uow:
+        assert await uow.wallets.get_by_existing_user(with_wallet.id) == wallet
+        assert await uow.wallets.get_by_existing_user(without.id) is None
+        with pytest.raises(UserNotFound):
+            await uow.wallets.get_by_existing_user("nobody")
+        assert await uow.users.add(staged)
+        assert await uow.wallets.get_by_existing_user(staged.id) is None  # its own writes
+
+
 async def test_second_wallet_for_a_user_returns_the_first(
     container: Container, user: User, wallet: Wallet
 ) -> None:

@@ -258,6 +258,9 @@ class _UnopenableSeals:
         self._inner = inner
         self._sealed: set[str] = set()
 
+    async def prepare(self, key: EncryptionKey) -> EncryptionKey:
+        return await self._inner.prepare(key)
+
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         envelope = await self._inner.encrypt(seed, key, binding)
         self._sealed.add(envelope)

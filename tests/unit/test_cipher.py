@@ -208,11 +208,11 @@ async def test_cache_bounds_expiry_and_off_switch() -> None:
 async def test_the_cache_keeps_no_raw_key() -> None:
     cache = StretchedKeyCache(size=4, ttl_seconds=60.0)
     await cache.stretched(EncryptionKey.from_text(KEY), SALT, FAST_KDF)
-    [(key_digest, salt, params)] = list(cache._entries)
+    [(key_digest, salt, params)] = list(cache._probation)
     assert KEY.encode() not in key_digest
     assert key_digest != hashlib.sha256(KEY.encode()).digest()
     assert (salt, params) == (SALT, FAST_KDF)
-    assert "redacted" in repr(cache._entries)
+    assert "redacted" in repr(cache._probation)
     assert KEY not in repr(cache)
 
 

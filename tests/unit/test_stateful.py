@@ -82,9 +82,10 @@ class Fault:
 
 
 FAULT = st.none() | st.builds(Fault, st.integers(min_value=0, max_value=9), st.booleans())
-"""No fault, or a fault at one call: every operation on one wallet makes at most 8."""
+"""No fault, or a fault at one call: every operation on one wallet makes at most 10 (a rotation:
+two keys prepared, then eight calls)."""
 BULK_FAULT = st.none() | st.builds(Fault, st.integers(min_value=0, max_value=44), st.booleans())
-"""A bulk rotation of 5 wallets, 2 per batch, makes at most 3 * 2 + 5 * 7 calls."""
+"""A bulk rotation of 5 wallets, 2 per batch, makes at most 2 + 3 * 2 + 5 * 7 calls."""
 BATCH = 2
 RECIPIENT = PrivateKey(bytes([5]) * 32)
 RECIPIENT_KEY = base64.b64encode(bytes(RECIPIENT.public_key)).decode()

@@ -60,6 +60,14 @@ async def test_unknown_user_gets_no_wallet(container: Container) -> None:
         await container.get_wallet_by_user()("nobody")
 
 
+async def test_an_unknown_user_is_refused_before_a_keypair_is_made(container: Container) -> None:
+    faults = Faults()
+    with faulty_creation(container, faults) as keys, pytest.raises(UserNotFound):
+        await _create(container, "nobody")
+    assert keys.seeds == []
+    assert faults.trace == ["cipher.prepare", "wallets.get_by_existing_user"]
+
+
 async def test_register_is_idempotent_and_detects_conflicts(container: Container) -> None:
     register = container.register_user
     first = await register()(RegisterUserRequest("ada@example.com", "ada"))
