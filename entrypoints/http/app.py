@@ -18,6 +18,7 @@ from entrypoints.http.docs import openapi_config
 from entrypoints.http.observed import ObservedLitestar
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
+from entrypoints.http.request_checks import HeaderLimitMiddleware, check_request
 from entrypoints.logs import configure_structlog
 from entrypoints.settings import Settings, SettingsError
 
@@ -45,6 +46,7 @@ def create_app(container: Container | None = None) -> Litestar:
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
+        before_request=check_request,
         on_startup=[store.warm_up],
         on_shutdown=[store.close],
         logging_config=None,
@@ -98,8 +100,13 @@ def _instrument(container: Container, settings: Settings) -> None:
 
 
 def _middleware(settings: Settings, tokens: ApiTokens) -> list[DefineMiddleware]:
-    """Authentication first (outermost), then the per-token rate limit if one is set."""
-    middleware = [DefineMiddleware(BearerTokenMiddleware, tokens=tokens)]
+    """The header limit first (outermost), then authentication, then the per-token rate limit if
+    one is set.
+    """
+    middleware = [
+        DefineMiddleware(HeaderLimitMiddleware),
+        DefineMiddleware(BearerTokenMiddleware, tokens=tokens),
+    ]
     if settings.rate_limit is not None:
         middleware.append(rate_limit_middleware(settings.rate_limit))
     return middleware

@@ -22,8 +22,11 @@ from litestar.openapi.spec import (
     Components,
     Example,
     OpenAPI,
+    OpenAPIType,
     Operation,
+    Parameter,
     RequestBody,
+    Schema,
     SecurityScheme,
 )
 from litestar.static_files import create_static_files_router
@@ -33,9 +36,11 @@ from litestar.types.internal_types import PathParameterDefinition
 from domain.errors import DomainError, StoreUnavailable
 from domain.model import MAX_ID_CHARS
 from entrypoints.errors import INVALID_INPUT, ProblemType, problem_type_of
+from entrypoints.http import request_checks
 from entrypoints.http.auth import NO_VALID_TOKEN
 from entrypoints.http.examples import ERROR_EXAMPLES, WALLET_EXAMPLE
 from entrypoints.http.problems import (
+    HEADERS_TOO_LARGE,
     INTERNAL_ERROR,
     NO_BODY,
     PROBLEM_JSON,
@@ -132,7 +137,7 @@ class OperationDocs:
     def responses(self) -> dict[int, ResponseSpec]:
         """Every documented status, the handler's own success included, with its examples."""
         by_status: dict[HTTPStatus, list[ProblemExample]] = {}
-        for problem in self.problems:
+        for problem in (*self.problems, *_EVERY_OPERATION):
             by_status.setdefault(problem.row.status, []).append(problem)
         responses = {
             status.value: ResponseSpec(
@@ -150,7 +155,7 @@ class OperationDocs:
 
     @property
     def operation_class(self) -> type[Operation]:
-        return _with_request_examples(self.requests)
+        return _operation_class(self.requests)
 
     @property
     def route(self) -> dict[str, Any]:
@@ -178,23 +183,32 @@ def _problem_response(problems: list[ProblemExample]) -> ResponseSpec:
     )
 
 
-def _with_request_examples(examples: tuple[NamedExample, ...]) -> type[Operation]:
+def _operation_class(examples: tuple[NamedExample, ...]) -> type[Operation]:
     """An Operation that shows `examples` next to its request body's schema, named, as the
-    responses show theirs. Litestar's `Body(examples=...)` writes them, unnamed, into the body's
-    schema and its shared component instead.
+    responses show theirs (Litestar's `Body(examples=...)` writes them, unnamed, into the body's
+    schema and its shared component instead), and every integer in its query within the bounds
+    request_checks holds it to.
     """
-    if not examples:
-        return Operation
     named: dict[str, Example] = {example.id or "": example for example in examples}
 
     @dataclass
-    class OperationWithRequestExamples(Operation):
+    class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
-            if isinstance(self.request_body, RequestBody):
+            if named and isinstance(self.request_body, RequestBody):
                 for media_type in self.request_body.content.values():
                     media_type.examples = dict(named)
+            for parameter in self.parameters or ():
+                if isinstance(parameter, Parameter) and parameter.param_in == "query":
+                    _bound_integer(parameter.schema)
 
-    return OperationWithRequestExamples
+    return DocumentedOperation
+
+
+def _bound_integer(schema: object) -> None:
+    if isinstance(schema, Schema) and schema.type == OpenAPIType.INTEGER:
+        highest, lowest = request_checks.MAX_QUERY_INT, request_checks.MIN_QUERY_INT
+        schema.maximum = highest if schema.maximum is None else min(schema.maximum, highest)
+        schema.minimum = lowest if schema.minimum is None else max(schema.minimum, lowest)
 
 
 UNAUTHORIZED_EXAMPLE = ProblemExample(UNAUTHORIZED, NO_VALID_TOKEN, UNAUTHORIZED.meaning)
@@ -207,16 +221,47 @@ _EVERY_PROTECTED_ROUTE = (
     ProblemExample(INTERNAL_ERROR, INTERNAL_ERROR.detail or "", INTERNAL_ERROR.meaning),
     raised(ERROR_EXAMPLES[StoreUnavailable]),
 )
-_EVERY_BODY = (
-    ProblemExample(
-        INVALID_INPUT,
-        NO_BODY,
-        "The body is missing, is not JSON, or lacks a required field.",
-        errors=(NO_BODY,),
-        name="invalid-input-no-body",
-    ),
-    ProblemExample(TOO_LARGE, "Entity is too large", TOO_LARGE.meaning),
+_EVERY_OPERATION = (
+    ProblemExample(HEADERS_TOO_LARGE, request_checks.HEADERS_TOO_LARGE, HEADERS_TOO_LARGE.meaning),
 )
+"""What any request can be answered, public or not, before anything else is looked at."""
+
+
+def _every_body(requests: tuple[NamedExample, ...]) -> tuple[ProblemExample, ...]:
+    """What every body can be answered. A repeated key is shown as the first field of the first
+    request example (if it has one), which is how the server names it.
+    """
+    first = requests[0].value if requests else None
+    names = list(first) if isinstance(first, dict) else []
+    repeated = (
+        f"{names[0]}: {request_checks.REPEATED_FIELD}" if names else request_checks.REPEATED_KEY
+    )
+    return (
+        _bad_body(
+            NO_BODY, "The body is missing, is not JSON, or lacks a required field.", "no-body"
+        ),
+        _bad_body(request_checks.NOT_UTF8, "The body is not valid UTF-8.", "not-utf8"),
+        _bad_body(
+            request_checks.TOO_DEEP,
+            f"The body has arrays or objects nested over {request_checks.MAX_DEPTH} deep.",
+            "too-deep",
+        ),
+        _bad_body(
+            repeated,
+            "An object in the body has a key more than once (a proxy in front might read the "
+            "first, this service the last); a field of the body is named.",
+            "repeated-key",
+        ),
+        ProblemExample(TOO_LARGE, "Entity is too large", TOO_LARGE.meaning),
+    )
+
+
+def _bad_body(detail: str, meaning: str, name: str) -> ProblemExample:
+    return ProblemExample(
+        INVALID_INPUT, detail, meaning, errors=(detail,), name=f"invalid-input-{name}"
+    )
+
+
 _BAD_PATH_ID = field_error(
     f"userId: Expected `str` of length <= {MAX_ID_CHARS}",
     f"The userId in the path is over {MAX_ID_CHARS} characters, or is not an id (NUL, '.', '..').",
@@ -240,7 +285,7 @@ def protected(
             *((_BAD_PATH_ID,) if path_id else ()),
             *map(_documented, raises),
             *_EVERY_PROTECTED_ROUTE,
-            *(_EVERY_BODY if requests else ()),
+            *(_every_body(requests) if requests else ()),
         ),
         requests,
     )

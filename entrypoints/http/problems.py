@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from domain.errors import DomainError, EnvelopeTampered, SealingFailed, StoreUnavailable
 from entrypoints.errors import INVALID_INPUT, ProblemType, detail_of, problem_type_of
 from entrypoints.http.observed import set_problem
+from entrypoints.http.request_checks import MAX_HEADER_BYTES
 from entrypoints.http.schemas import ProblemBody, wire_name
 from entrypoints.logs import Throttled
 from entrypoints.metrics import count_tampering
@@ -48,6 +49,12 @@ TOO_LARGE = ProblemType(
     "Request Entity Too Large",  # not 3.13's phrase: a problem type must not change with Python
     "The body is over 64 KiB.",
 )
+HEADERS_TOO_LARGE = ProblemType(
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+    "request-header-fields-too-large",
+    "Request Header Fields Too Large",
+    f"The request's headers are over {MAX_HEADER_BYTES // 1024} KiB in all.",
+)
 INTERNAL_ERROR = ProblemType(
     HTTPStatus.INTERNAL_SERVER_ERROR,
     "internal-error",
@@ -56,7 +63,8 @@ INTERNAL_ERROR = ProblemType(
     detail="the request failed; nothing was changed",
 )
 FRAMEWORK_PROBLEMS = {
-    row.status: row for row in (INVALID_INPUT, UNAUTHORIZED, RATE_LIMITED, TOO_LARGE)
+    row.status: row
+    for row in (INVALID_INPUT, UNAUTHORIZED, RATE_LIMITED, TOO_LARGE, HEADERS_TOO_LARGE)
 }
 """The statuses Litestar answers by itself with a problem of ours; others (an unknown route or
 method) take the status's own phrase."""

@@ -29,6 +29,7 @@ from entrypoints.errors import DOMAIN_PROBLEMS
 from entrypoints.http import problems
 from entrypoints.http.app import create_app
 from entrypoints.http.problems import INTERNAL_ERROR, PROBLEM_JSON
+from entrypoints.http.request_checks import MAX_DEPTH, MAX_HEADER_BYTES
 from tests.support import AUTH, http_client, settings_for
 
 Json = dict[str, Any]
@@ -339,7 +340,11 @@ class Case:
 
 
 def _common_cases() -> Iterator[Case]:
-    """What every protected operation, and every operation with a body, can answer."""
+    """What every operation, every protected one, and every one with a body, can answer."""
+    for method, path in OPERATIONS:
+        token = AUTH if (method, path) in PROTECTED else {}
+        padded = _send(method, path, headers={**token, "X-Padding": "x" * MAX_HEADER_BYTES})
+        yield Case(method, path, 431, "request-header-fields-too-large", padded)
     for method, path in PROTECTED:
         settings = SETTINGS.get((method, path), {})
         yield Case(method, path, 401, "unauthorized", _send(method, path, headers={}))
@@ -363,6 +368,21 @@ def _common_cases() -> Iterator[Case]:
         big = b"{" + b" " * (64 * 1024) + b"}"
         yield Case(method, path, 413, "request-entity-too-large", _send(method, path, content=big))
         yield Case(method, path, 400, "invalid-input-no-body", _send(method, path, body=None))
+        yield from _unreadable_body_cases(method, path)
+
+
+def _unreadable_body_cases(method: str, path: str) -> Iterator[Case]:
+    not_utf8 = b'{"note": "caf\xe9"}'  # Latin-1
+    yield Case(method, path, 400, "invalid-input-not-utf8", _send(method, path, content=not_utf8))
+    deep = b'{"note": ' + b"[" * MAX_DEPTH + b"]" * MAX_DEPTH + b"}"  # the body object, and 16
+    yield Case(method, path, 400, "invalid-input-too-deep", _send(method, path, content=deep))
+    # The documented body with its first member sent twice (an empty one: an ignored key, twice).
+    body = _request(method, path)
+    first = next(iter(body.items()), ("note", 1))
+    members = [*body.items(), first] if body else [first, first]
+    repeated = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in members) + "}"
+    send = _send(method, path, content=repeated.encode())
+    yield Case(method, path, 400, "invalid-input-repeated-key", send)
 
 
 def _documents(method: str, path: str, status: int) -> bool:

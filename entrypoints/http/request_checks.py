@@ -1,0 +1,191 @@
+"""What a request must be before anything reads it, checked here and nowhere else.
+
+No malformed request may reach a decoder, a driver or the database and come back as a 500:
+
+- its headers: at most `MAX_HEADER_BYTES` in all (431), before the token is even looked at;
+- its JSON body, before msgspec decodes it: valid UTF-8, nested at most `MAX_DEPTH` deep, and
+  each object's keys once (400: a proxy in front may read the first of two, msgspec the last);
+- its integer query parameters: within a signed 32-bit integer, the most every store can compare
+  with (PostgreSQL's INTEGER), besides the bounds each route states (400).
+
+Each refusal is a Litestar exception, which `problems` answers like the framework's own.
+"""
+
+import functools
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from itertools import accumulate
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import ParameterKwarg
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+MAX_HEADER_BYTES = 16 * 1024
+"""The header lines as sent: each name and value, and 4 bytes for its ': ' and CRLF."""
+MAX_DEPTH = 16
+"""Arrays and objects inside one another; a body of this API is 1 deep."""
+MAX_QUERY_INT = 2**31 - 1
+MIN_QUERY_INT = -(2**31)
+
+HEADERS_TOO_LARGE = f"the request's headers are over {MAX_HEADER_BYTES // 1024} KiB in all"
+NOT_UTF8 = "the body is not valid UTF-8"
+TOO_DEEP = f"the body is nested more than {MAX_DEPTH} deep"
+REPEATED_KEY = "an object in the body has the same key more than once"
+REPEATED_FIELD = "appears more than once"
+
+_HEADER_LINE_BYTES = 4
+# A JSON string, escapes included; an unterminated one runs to the end. A match that starts at a
+# quote always succeeds in one forward pass, so no body makes the scan quadratic.
+_STRING = re.compile(rb'"[^"\\]*(?:\\(?:.|\Z)[^"\\]*)*(?:"|\Z)', re.DOTALL)
+_NESTING = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[{]}")))
+_PATH_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+class HeaderLimitMiddleware:
+    """431 for a request whose headers are over `MAX_HEADER_BYTES` in all."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and header_bytes(scope["headers"]) > MAX_HEADER_BYTES:
+            raise HTTPException(
+                HEADERS_TOO_LARGE, status_code=HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+            )
+        await self._app(scope, receive, send)
+
+
+def header_bytes(headers: Iterable[tuple[bytes, bytes]]) -> int:
+    return sum(len(name) + len(value) + _HEADER_LINE_BYTES for name, value in headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Expects:
+    """What a route reads: the Struct its body decodes to (None: no body), and its integer query
+    parameters with the lowest and highest values it takes.
+    """
+
+    body: type | None
+    int_queries: tuple[tuple[str, int, int], ...]
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Litestar's `before_request`: after authentication, before the handler's arguments are read.
+    Raises ValidationException (400) for a query or body that must not reach the handler.
+    """
+    expects = _expects(request.route_handler)
+    if expects.int_queries and request.scope["query_string"]:
+        _check_query(request, expects.int_queries)
+    if expects.body is not None:
+        body = await request.body()  # 413 over the size limit; kept for the handler
+        if body:
+            _check_body(body, expects.body)
+
+
+@functools.lru_cache(maxsize=1024)  # a few dozen routes; apps made and dropped do not pile up
+def _expects(handler: HTTPRouteHandler) -> _Expects:
+    parameters = handler.parsed_fn_signature.parameters
+    in_path = {name for path in handler.paths for name in _PATH_PARAMETER.findall(path)}
+    data = parameters.get("data")
+    int_queries = []
+    for name, field in parameters.items():
+        kwarg = field.kwarg_definition
+        if field.annotation is not int or name in in_path:
+            continue
+        if not isinstance(kwarg, ParameterKwarg):
+            int_queries.append((name, MIN_QUERY_INT, MAX_QUERY_INT))
+        elif kwarg.header is None and kwarg.cookie is None:
+            lowest = MIN_QUERY_INT if kwarg.ge is None else max(int(kwarg.ge), MIN_QUERY_INT)
+            highest = MAX_QUERY_INT if kwarg.le is None else min(int(kwarg.le), MAX_QUERY_INT)
+            int_queries.append((kwarg.query or name, lowest, highest))
+    return _Expects(None if data is None else data.annotation, tuple(int_queries))
+
+
+def _check_query(request: Request[Any, Any, Any], bounds: tuple[tuple[str, int, int], ...]) -> None:
+    """Only values past a 32-bit integer: the route's own bounds word the rest (as this does)."""
+    for name, lowest, highest in bounds:
+        for raw in request.query_params.getall(name, []):
+            try:
+                value = msgspec.convert(raw, int, strict=False)  # as Litestar will read it
+            except msgspec.ValidationError:
+                continue  # not an integer at all: the route says so
+            if value > MAX_QUERY_INT:
+                _refuse(f"Expected `int` <= {highest}", name)
+            if value < MIN_QUERY_INT:
+                _refuse(f"Expected `int` >= {lowest}", name)
+
+
+def _check_body(body: bytes, struct: type) -> None:
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        _refuse(NOT_UTF8)
+    if _too_deep(body):
+        _refuse(TOO_DEEP)
+    repeated = _repeated_key(text)
+    if repeated is not None:
+        key, in_body_object = repeated
+        # Named only if it is a field of this route's body: other keys are the caller's text.
+        if in_body_object and key in _field_names(struct):
+            _refuse(REPEATED_FIELD, key)
+        _refuse(REPEATED_KEY)
+
+
+def _too_deep(body: bytes) -> bool:
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:  # every body of this API
+        return False
+    nesting = _STRING.sub(b"", body).translate(_NESTING, _NOT_BRACKETS)
+    return max(accumulate(memoryview(nesting).cast("b")), default=0) > MAX_DEPTH
+
+
+def _repeated_key(text: str) -> tuple[str, bool] | None:
+    """A key some object of the body has twice (one of the body object's own first), and whether
+    it is the body object's. None if every key is once, or if this is not JSON at all (msgspec,
+    which reads the body next, then says how).
+    """
+    repeated: list[tuple[str, dict[str, Any]]] = []
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        members = dict(pairs)
+        if len(members) < len(pairs):
+            repeated.append((_first_repeated(pairs), members))
+        return members
+
+    try:
+        decoded = json.loads(text, object_pairs_hook=unique_keys, strict=False)
+    except ValueError:
+        return None
+    for key, members in repeated:
+        if members is decoded:
+            return key, True
+    return (repeated[0][0], False) if repeated else None
+
+
+def _first_repeated(pairs: list[tuple[str, Any]]) -> str:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    raise AssertionError("no key repeated")
+
+
+def _field_names(struct: type) -> set[str]:
+    if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+        return set()
+    return {field.encode_name for field in msgspec.structs.fields(struct)}
+
+
+def _refuse(message: str, key: str | None = None) -> Any:
+    """400, worded as Litestar's validation words it: 'key: message', or the message alone."""
+    item = {"message": message} if key is None else {"key": key, "message": message}
+    raise ValidationException(extra=[item])
