@@ -17,9 +17,12 @@ async def hold_wallet(uow: UnitOfWork, user_id: str) -> Wallet:
 
 async def decrypt_seed(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> SecretSeed:
     """The wallet's seed (WalletKeyMismatch if the key is not the wallet's, EnvelopeTampered if
-    the envelope is damaged). The caller wipes it.
+    the envelope is damaged, naming the wallet). The caller wipes it.
     """
-    return await cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
+    try:
+        return await cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
+    except EnvelopeTampered as damaged:
+        raise EnvelopeTampered(damaged.reason, wallet.id) from None
 
 
 async def seal_checked(

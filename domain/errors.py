@@ -66,11 +66,14 @@ class WalletKeyMismatch(DomainError):
 
 
 class EnvelopeTampered(DomainError):
-    """A stored envelope is damaged or was tampered with: not a wrong key, a broken envelope."""
+    """A stored envelope is damaged or was tampered with: not a wrong key, a broken envelope.
+    `wallet_id` names the wallet once a use case knows it.
+    """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, wallet_id: str | None = None) -> None:
         super().__init__(f"stored encrypted key failed its integrity check: {reason}")
         self.reason = reason
+        self.wallet_id = wallet_id
 
 
 class SealingFailed(DomainError):

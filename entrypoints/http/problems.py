@@ -104,8 +104,11 @@ def domain_error(request: AnyRequest, error: DomainError) -> Response[ProblemBod
 
 def _report_tampering(request: AnyRequest, error: DomainError) -> None:
     count_tampering()
-    reason = error.reason if isinstance(error, EnvelopeTampered) else "?"
-    _log.error("envelope integrity failure (%s) on %s", reason, request.url.path)
+    reason, wallet = (
+        (error.reason, error.wallet_id) if isinstance(error, EnvelopeTampered) else ("?", None)
+    )
+    route = request.scope.get("path_template", "?")  # never the raw path: it holds a user id
+    _log.error("envelope integrity failure (%s) on %s, wallet %s", reason, route, wallet)
 
 
 def _report_sealing(request: AnyRequest, _: DomainError) -> None:
