@@ -131,12 +131,10 @@ def _check_body(body: bytes, struct: type) -> None:
         _refuse(NOT_UTF8)
     if _too_deep(body):
         _refuse(TOO_DEEP)
-    repeated = _repeated_key(text)
-    if repeated is not None:
-        key, in_body_object = repeated
-        # Named only if it is a field of this route's body: other keys are the caller's text.
-        if in_body_object and key in _field_names(struct):
-            _refuse(REPEATED_FIELD, key)
+    if _has_repeated_key(text):
+        field = _repeated_field(text, struct)
+        if field is not None:
+            _refuse(REPEATED_FIELD, field)
         _refuse(REPEATED_KEY)
 
 
@@ -144,39 +142,55 @@ def _too_deep(body: bytes) -> bool:
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:  # every body of this API
         return False
     nesting = _STRING.sub(b"", body).translate(_NESTING, _NOT_BRACKETS)
-    return max(accumulate(memoryview(nesting).cast("b")), default=0) > MAX_DEPTH
+    depths = accumulate(memoryview(nesting).cast("b"))
+    return next(filter(MAX_DEPTH.__lt__, depths), None) is not None  # stops at the first
 
 
-def _repeated_key(text: str) -> tuple[str, bool] | None:
-    """A key some object of the body has twice (one of the body object's own first), and whether
-    it is the body object's. None if every key is once, or if this is not JSON at all (msgspec,
-    which reads the body next, then says how).
+class _RepeatedKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) < len(pairs):
+        raise _RepeatedKey
+    return members
+
+
+# Made once: json.loads with a hook would make a decoder for every body.
+_UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_unique_keys, strict=False)
+_MEMBERS = json.JSONDecoder(object_pairs_hook=list, strict=False)
+
+
+def _has_repeated_key(text: str) -> bool:
+    """Whether an object of the body has a key twice. False if this is not JSON at all: msgspec,
+    which reads the body next, says how.
     """
-    repeated: list[tuple[str, dict[str, Any]]] = []
-
-    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        members = dict(pairs)
-        if len(members) < len(pairs):
-            repeated.append((_first_repeated(pairs), members))
-        return members
-
     try:
-        decoded = json.loads(text, object_pairs_hook=unique_keys, strict=False)
+        _UNIQUE_KEYS.decode(text)
+    except _RepeatedKey:
+        return True
     except ValueError:
+        return False
+    return False
+
+
+def _repeated_field(text: str, struct: type) -> str | None:
+    """The field of this route's body that the body object itself has twice, if it is one (any
+    other key is the caller's text, never quoted back).
+    """
+    try:
+        members = _MEMBERS.decode(text)
+    except ValueError:  # malformed after the repeated key
         return None
-    for key, members in repeated:
-        if members is decoded:
-            return key, True
-    return (repeated[0][0], False) if repeated else None
-
-
-def _first_repeated(pairs: list[tuple[str, Any]]) -> str:
+    if not text.lstrip(" \t\r\n").startswith("{"):
+        return None
     seen: set[str] = set()
-    for key, _ in pairs:
+    for key, _ in members:
         if key in seen:
-            return key
+            return key if key in _field_names(struct) else None
         seen.add(key)
-    raise AssertionError("no key repeated")
+    return None
 
 
 def _field_names(struct: type) -> set[str]:

@@ -5,6 +5,7 @@ The checks are entrypoints/http/request_checks.py's.
 
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -144,6 +145,21 @@ async def test_a_body_nested_past_the_limit_is_400(client: httpx.AsyncClient) ->
         b"[" * 20 + b'"' + b"]" * 20,  # a string that never ends, after the 20
     ):
         _refused(await client.post(CREATE, content=content, headers=JSON), TOO_DEEP)
+
+
+async def test_no_body_makes_the_checks_slow(client: httpx.AsyncClient) -> None:
+    """64 KiB built against the scan for strings (a quadratic one takes seconds on the first),
+    for the nesting and for repeated keys: each answered well within a second."""
+    for content in (
+        b"[" * 17 + b'\\"' * 32_000 + b"\\",
+        b'["[",' * 13_000 + b"1]",
+        b"[" + b"[1]," * 16_000 + b"[]]",
+        b'{"a": [' + b'{"k": 1},' * 7_000 + b"{}]}",
+    ):
+        started = time.perf_counter()
+        response = await client.post(CREATE, content=content, headers=JSON)
+        assert time.perf_counter() - started < 0.5, content[:40]
+        _refused(response)
 
 
 async def test_brackets_inside_strings_are_not_nesting(client: httpx.AsyncClient) -> None:
