@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from itertools import accumulate
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 from litestar import Request
@@ -57,14 +57,14 @@ class HeaderLimitMiddleware:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and header_bytes(scope["headers"]) > MAX_HEADER_BYTES:
+        if scope["type"] == ScopeType.HTTP and _header_bytes(scope["headers"]) > MAX_HEADER_BYTES:
             raise HTTPException(
                 HEADERS_TOO_LARGE, status_code=HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
             )
         await self._app(scope, receive, send)
 
 
-def header_bytes(headers: Iterable[tuple[bytes, bytes]]) -> int:
+def _header_bytes(headers: Iterable[tuple[bytes, bytes]]) -> int:
     return sum(len(name) + len(value) + _HEADER_LINE_BYTES for name, value in headers)
 
 
@@ -111,7 +111,9 @@ def _expects(handler: HTTPRouteHandler) -> _Expects:
 
 
 def _check_query(request: Request[Any, Any, Any], bounds: tuple[tuple[str, int, int], ...]) -> None:
-    """Only values past a 32-bit integer: the route's own bounds word the rest (as this does)."""
+    """Refuses values past a signed 32-bit integer, worded with the route's own bound where it has
+    a tighter one (as Litestar words it); values within are left to the route.
+    """
     for name, lowest, highest in bounds:
         for raw in request.query_params.getall(name, []):
             try:
@@ -199,7 +201,7 @@ def _field_names(struct: type) -> set[str]:
     return {field.encode_name for field in msgspec.structs.fields(struct)}
 
 
-def _refuse(message: str, key: str | None = None) -> Any:
+def _refuse(message: str, key: str | None = None) -> NoReturn:
     """400, worded as Litestar's validation words it: 'key: message', or the message alone."""
     item = {"message": message} if key is None else {"key": key, "message": message}
     raise ValidationException(extra=[item])
