@@ -14,8 +14,8 @@ from entrypoints import metrics
 from entrypoints.container import Container, build_container
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
 from entrypoints.http.controllers import CONTROLLERS
-from entrypoints.http.docs import openapi_config
 from entrypoints.http.observed import ObservedLitestar
+from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.request_checks import HeaderLimitMiddleware, check_request
