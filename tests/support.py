@@ -9,10 +9,12 @@ from typing import Any, Self, cast
 
 import httpx
 from dependency_injector import providers
+from sqlalchemy import update
 
-from adapters.crypto.envelope import KdfParams
+from adapters.crypto.envelope import Envelope, KdfParams
 from adapters.memory import InMemoryStore
 from adapters.memory.store import UniqueKey
+from adapters.sql.tables import wallets
 from domain.audit import WalletEvent
 from domain.model import KeyPair, User, Wallet, WalletBinding
 from domain.ports import (
@@ -310,3 +312,22 @@ async def http_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(container))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://wallets.test") as client:
         yield client
+
+
+async def rewrite_envelope(
+    container: Container, user_id: str, change: Callable[[Envelope], Envelope]
+) -> None:
+    """Store `change` of the user's envelope in place, behind the service's back (its checksum
+    recomputed, as a deliberate attacker or a bad restore would leave it).
+    """
+    async with container.unit_of_work() as uow:
+        stored = await uow.wallets.get_by_user(user_id)
+    assert stored is not None
+    altered = change(Envelope.parse(stored.encrypted_key)).to_text()
+    if container.settings().backend == "memory":
+        store = container.memory_store()
+        store.wallets_by_user[user_id] = replace(stored, encrypted_key=altered)
+        return
+    async with container.engine().begin() as connection:
+        statement = update(wallets).where(wallets.c.userId == user_id)
+        await connection.execute(statement.values(encryptedKey=altered))

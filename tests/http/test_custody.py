@@ -5,19 +5,17 @@ import logging
 
 import pytest
 from dependency_injector import providers
-from sqlalchemy import update
 
 from adapters.crypto.cipher import Argon2AeadCipher
 from adapters.crypto.envelope import Envelope
-from adapters.sql.tables import wallets
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
 from application.results import WalletResult
 from domain.errors import SealingFailed, WalletNotFound
-from domain.model import Wallet, WalletBinding
+from domain.model import WalletBinding
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container
-from tests.support import AUTH, KEY, OTHER_KEY, http_client
+from tests.support import AUTH, KEY, OTHER_KEY, http_client, rewrite_envelope
 
 
 async def _create(container: Container, user_id: str, key: str = KEY) -> WalletResult:
@@ -100,23 +98,9 @@ async def test_http_wrong_key_is_409_and_tampering_is_500(
 
 async def _tamper_with_envelope(container: Container, user_id: str) -> None:
     """Flip one ciphertext byte and fix up the checksum, as a deliberate attacker would."""
-    async with container.unit_of_work() as uow:
-        stored = await uow.wallets.get_by_user(user_id)
-    assert stored is not None
-    parsed = Envelope.parse(stored.encrypted_key)
-    flipped = bytes([parsed.ciphertext[0] ^ 1]) + parsed.ciphertext[1:]
-    altered = Envelope(parsed.params, parsed.salt, parsed.check, parsed.nonce, flipped).to_text()
-    if container.settings().backend == "memory":
-        store = container.memory_store()
-        store.wallets_by_user[user_id] = Wallet(
-            stored.id,
-            stored.user_id,
-            stored.public_key,
-            altered,
-            stored.created_at,
-            stored.updated_at,
-        )
-        return
-    async with container.engine().begin() as connection:
-        statement = update(wallets).where(wallets.c.userId == user_id)
-        await connection.execute(statement.values(encryptedKey=altered))
+
+    def flip(parsed: Envelope) -> Envelope:
+        flipped = bytes([parsed.ciphertext[0] ^ 1]) + parsed.ciphertext[1:]
+        return Envelope(parsed.params, parsed.salt, parsed.check, parsed.nonce, flipped)
+
+    await rewrite_envelope(container, user_id, flip)

@@ -9,16 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 
 from adapters.crypto import key_cache
 from adapters.crypto.cipher import DEFAULT_KDF_CEILING
 from adapters.crypto.envelope import Envelope, KdfParams
 from adapters.sql.engine import PoolSettings
-from adapters.sql.tables import wallets
-from domain.model import Wallet
 from entrypoints.container import Container, open_container
-from tests.support import AUTH, KEY, http_client, settings_for
+from tests.support import AUTH, KEY, http_client, rewrite_envelope, settings_for
 
 SLOW_KDF = KdfParams(memory_kib=32 * 1024, iterations=3)
 """Tens of milliseconds per derivation: dozens of them take seconds, one after the other."""
@@ -135,25 +132,11 @@ async def test_derivations_past_the_deadline_are_503_busy_not_a_database_outage(
 
 async def _raise_the_cost(container: Container, user_id: str, params: KdfParams) -> None:
     """Rewrite the wallet's envelope with another cost and a checksum that matches."""
-    async with container.unit_of_work() as uow:
-        stored = await uow.wallets.get_by_user(user_id)
-    assert stored is not None
-    parsed = Envelope.parse(stored.encrypted_key)
-    raised = Envelope(params, parsed.salt, parsed.check, parsed.nonce, parsed.ciphertext)
-    if container.settings().backend == "memory":
-        store = container.memory_store()
-        store.wallets_by_user[user_id] = Wallet(
-            stored.id,
-            stored.user_id,
-            stored.public_key,
-            raised.to_text(),
-            stored.created_at,
-            stored.updated_at,
-        )
-        return
-    async with container.engine().begin() as connection:
-        statement = update(wallets).where(wallets.c.userId == user_id)
-        await connection.execute(statement.values(encryptedKey=raised.to_text()))
+
+    def raise_cost(parsed: Envelope) -> Envelope:
+        return Envelope(params, parsed.salt, parsed.check, parsed.nonce, parsed.ciphertext)
+
+    await rewrite_envelope(container, user_id, raise_cost)
 
 
 async def test_an_envelope_above_the_ceiling_is_a_tampered_500_at_once(
