@@ -79,6 +79,11 @@ def sqlite_url(tmp_path: pytest.TempPathFactory) -> str:
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> str:
     """The URL of an empty database on each backend in turn."""
+    return empty_database_url(request)
+
+
+def empty_database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database on the backend `request.param` names."""
     if request.param == "memory":
         return "memory://"
     if request.param == "sqlite":

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from domain.model import MAX_ID_CHARS
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
+from tests.conftest import empty_database_url
 from tests.support import AUTH, settings_for
 
 DOCUMENT_APP = create_app(build_container(settings_for("memory://")))
@@ -55,11 +56,7 @@ SEEDED_KEY = "0" * 16
 @pytest.fixture(params=["memory", "sqlite"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """In-memory and SQLite; PostgreSQL when a test asks for it (with fewer examples)."""
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("clean_postgres_url"))
+    return empty_database_url(request)
 
 
 @pytest.fixture
