@@ -80,6 +80,7 @@ async def test_reads_and_cached_keys_are_served_while_new_keys_derive_on_one_con
         pool=PoolSettings(size=1, acquire_timeout=0.75),
         db_timeout=30,
         key_cache_size=2 * NEW_KEYS,
+        kdf_concurrency=1,  # the storm then lasts as long as its derivations one after the other
     )
     async with open_container(settings) as container, http_client(container) as client:
         await _register(client, "reader", *(f"new-{n}" for n in range(NEW_KEYS)))
