@@ -25,16 +25,21 @@ class CreateUserWallet:
 
     First, before any unit of work opens, the key is prepared (stretched, or taken from the
     cache): no connection or lock is held while a key is derived (KeyDerivationBusy when no
-    derivation slot frees up in time). Then, in one unit of work: the user's wallet is read
-    together with the user's existence (UserNotFound, before any keypair is generated, when
-    there is no such user); if the user has a wallet, check that the key opens it
-    (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and return it with
-    created=False; else generate a keypair, encrypt its seed under the key bound to the user and
-    public key, check that the envelope opens back to that public key (SealingFailed if not),
-    insert it with its `created` audit event by `actor` (UserNotFound if the user was deleted
-    meanwhile: the foreign key decides), commit, and return it with created=True. The database's
-    one-wallet-per-user constraint decides races: the loser returns the winner's wallet as a
-    replay. Any exception rolls everything back, leaving nothing behind.
+    derivation slot frees up in time). Then the user's wallet is read together with the user's
+    existence (UserNotFound, before any keypair is generated, when there is no such user). If
+    the user has a wallet, check that the key opens it (WalletExistsUnderAnotherKey if not,
+    EnvelopeTampered if it is damaged) and return it with created=False. Else generate a
+    keypair, encrypt its seed under the key bound to the user and public key, and check that
+    the envelope opens back to that public key (SealingFailed if not); then, in one unit of
+    work, insert it with its `created` audit event by `actor` (UserNotFound if the user was
+    deleted meanwhile: the foreign key decides), commit, and return it with created=True. The
+    database's one-wallet-per-user constraint decides races: the loser returns the winner's
+    wallet as a replay, once the key opens it. Any exception rolls the insert back, leaving
+    nothing behind.
+
+    Opening and sealing happen between units of work, never inside one: with a key-management
+    backend they wait for it (KmsUnavailable, KmsRefused, KmsKeyMismatch), and no connection
+    waits with them.
 
     An unknown user with a key not yet cached still costs one derivation: telling "no such user"
     before it would take a round trip to the database of its own on every creation, and the hot
@@ -54,17 +59,19 @@ class CreateUserWallet:
     async def _create(self, user_id: str, key: EncryptionKey, actor: str | None) -> WalletResult:
         async with self._uow as uow:
             existing = await uow.wallets.get_by_existing_user(user_id)
-            if existing is not None:
-                await self._check_key_opens(existing, key)
-                return WalletResult.of(existing)
-            wallet = await self._new_wallet(user_id, key)
-            created = WalletEvent.after(None, wallet.id, EventType.CREATED, actor)
+        if existing is not None:
+            await self._check_key_opens(existing, key)
+            return WalletResult.of(existing)
+        wallet = await self._new_wallet(user_id, key)
+        created = WalletEvent.after(None, wallet.id, EventType.CREATED, actor)
+        async with self._uow as uow:
             stored = await uow.wallets.add(wallet, created)
-            if stored.id != wallet.id:
-                await self._check_key_opens(stored, key)
-                return WalletResult.of(stored)
-            await uow.commit()
-            return WalletResult.of(stored, created=True)
+            if stored.id == wallet.id:
+                await uow.commit()
+        if stored.id != wallet.id:
+            await self._check_key_opens(stored, key)
+            return WalletResult.of(stored)
+        return WalletResult.of(stored, created=True)
 
     async def _new_wallet(self, user_id: str, key: EncryptionKey) -> Wallet:
         """A new keypair, its seed sealed under the key, and proof the envelope opens to it."""

@@ -3,11 +3,12 @@
 import hashlib
 from dataclasses import dataclass
 
-from application.wallet_access import decrypt_seed, hold_wallet, record
+from application.wallet_access import holding_opened, record
 from domain.audit import EventType
 from domain.errors import ExportDisabled
+from domain.model import Wallet
 from domain.ports import Cipher, SeedSealer, UnitOfWork
-from domain.secrets import EncryptionKey
+from domain.secrets import EncryptionKey, SecretSeed
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -26,9 +27,10 @@ class ExportWallet:
     ExportDisabled unless the deployment allows exports; then WalletNotFound, WalletSuspended,
     WalletKeyMismatch, EnvelopeTampered, or InvalidInput for a bad recipient key. The wallet's
     `exported_at` is set and an `exported` event (with a fingerprint of the recipient key) is
-    recorded in the same transaction as the sealing. The key is prepared before the transaction
-    opens (KeyDerivationBusy); only a wallet sealed at other key-derivation parameters needs a
-    derivation inside it.
+    recorded in the same transaction. The key is prepared before any unit of work opens
+    (KeyDerivationBusy), and the wallet is opened and its seed sealed between units of work
+    (`holding_opened`): no connection waits for a derivation or a key-management backend
+    (KmsUnavailable, KmsRefused, KmsKeyMismatch).
     """
 
     def __init__(
@@ -46,11 +48,14 @@ class ExportWallet:
             return await self._export(request, key)
 
     async def _export(self, request: ExportRequest, key: EncryptionKey) -> str:
-        async with self._uow as uow:
-            wallet = await hold_wallet(uow, request.user_id)
-            wallet.ensure_active()
-            with await decrypt_seed(self._cipher, wallet, key) as seed:
-                sealed = self._sealer.seal(seed, request.recipient_public_key)
+        async def seal(_: Wallet, seed: SecretSeed) -> str:
+            return self._sealer.seal(seed, request.recipient_public_key)
+
+        uow = self._uow
+        async with holding_opened(uow, self._cipher, request.user_id, key, seal) as (
+            wallet,
+            sealed,
+        ):
             exported = wallet.marked_exported()
             await uow.wallets.update(exported)
             fingerprint = hashlib.sha256(request.recipient_public_key.encode()).hexdigest()[:16]

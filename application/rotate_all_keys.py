@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from application.batches import in_batches
 from application.wallet_access import decrypt_seed, record, seal_checked
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, WalletKeyMismatch
@@ -72,25 +73,20 @@ class RotateAllKeys:
         actor: str | None,
         on_batch: Callable[[RotationProgress], None],
     ) -> RotationProgress:
+        async def rotate(uow: UnitOfWork, wallet: Wallet) -> None:
+            await self._rotate_one(
+                uow, wallet, old_key=old_key, new_key=new_key, progress=progress, actor=actor
+            )
+
         progress = RotationProgress()
-        while True:
-            async with self._uow_factory() as uow:
-                batch = await uow.wallets.page_for_update(progress.last_wallet_id, self._batch_size)
-                for wallet in batch:
-                    await self._rotate_one(
-                        uow,
-                        wallet,
-                        old_key=old_key,
-                        new_key=new_key,
-                        progress=progress,
-                        actor=actor,
-                    )
-                    progress.last_wallet_id = wallet.id
-                if not dry_run:
-                    await uow.commit()
-            on_batch(progress)
-            if len(batch) < self._batch_size:
-                return progress
+        return await in_batches(
+            self._uow_factory,
+            self._batch_size,
+            progress,
+            rotate,
+            dry_run=dry_run,
+            on_batch=on_batch,
+        )
 
     async def _rotate_one(  # noqa: PLR0913 - one step of the batch, with its context
         self,

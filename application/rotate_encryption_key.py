@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from application.wallet_access import decrypt_seed, hold_wallet, record, seal_checked
+from application.wallet_access import holding_opened, record, seal_checked
 from domain.audit import EventType
+from domain.model import Wallet
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
-from domain.secrets import EncryptionKey
+from domain.secrets import EncryptionKey, SecretSeed
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -22,12 +23,14 @@ class RotateKeyRequest:
 class RotateEncryptionKey:
     """Atomically replace the wallet's envelope with one under the new key; same keypair.
 
-    The wallet is held for update, so a concurrent sign or rotation waits and then sees the new
-    envelope (a rotation that loses the race gets WalletKeyMismatch: its old key no longer opens
-    the wallet). The new envelope passes the self-check before commit. Errors: WalletNotFound,
-    WalletSuspended, WalletKeyMismatch (old key), EnvelopeTampered, SealingFailed. Records a
-    `rotated` event. Both keys are prepared before the transaction opens (KeyDerivationBusy);
-    only a wallet sealed at other key-derivation parameters needs a derivation inside it.
+    The wallet is held for update while the new envelope is written, so a concurrent sign or
+    rotation waits and then sees the new envelope (a rotation that loses the race gets
+    WalletKeyMismatch: its old key no longer opens the wallet). The new envelope passes the
+    self-check before commit. Errors: WalletNotFound, WalletSuspended, WalletKeyMismatch (old
+    key), EnvelopeTampered, SealingFailed. Records a `rotated` event. Both keys are prepared
+    before any unit of work opens (KeyDerivationBusy), and the wallet is opened and resealed
+    between units of work (`holding_opened`): no connection waits for a derivation or a
+    key-management backend (KmsUnavailable, KmsRefused, KmsKeyMismatch).
     """
 
     def __init__(self, uow: UnitOfWork, cipher: Cipher, key_generator: KeyGenerator) -> None:
@@ -45,13 +48,14 @@ class RotateEncryptionKey:
     async def _rotate(
         self, request: RotateKeyRequest, key: EncryptionKey, new_key: EncryptionKey
     ) -> WalletResult:
-        async with self._uow as uow:
-            wallet = await hold_wallet(uow, request.user_id)
-            wallet.ensure_active()
-            with await decrypt_seed(self._cipher, wallet, key) as seed:
-                envelope = await seal_checked(
-                    self._cipher, self._key_generator, seed, new_key, wallet.binding
-                )
+        async def reseal(wallet: Wallet, seed: SecretSeed) -> str:
+            return await seal_checked(
+                self._cipher, self._key_generator, seed, new_key, wallet.binding
+            )
+
+        uow = self._uow
+        async with holding_opened(uow, self._cipher, request.user_id, key, reseal) as held:
+            wallet, envelope = held
             rotated = wallet.reencrypted(envelope)
             await uow.wallets.update(rotated)
             await record(uow, rotated, EventType.ROTATED, request.actor)

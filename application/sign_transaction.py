@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
-from application.wallet_access import decrypt_seed, hold_wallet, record
+from application.wallet_access import holding_opened, record
 from domain.audit import EventType
 from domain.errors import Field, InvalidInput
-from domain.ports import Cipher, TransactionSigner, UnitOfWork
-from domain.secrets import EncryptionKey
+from domain.model import Wallet
+from domain.ports import Cipher, Signed, TransactionSigner, UnitOfWork
+from domain.secrets import EncryptionKey, SecretSeed
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -36,8 +37,9 @@ class SignTransaction:
     WalletNotFound; WalletSuspended; WalletKeyMismatch when the key does not open the wallet;
     EnvelopeTampered. On success a `signed` event (transaction hash, network) is recorded in the
     same transaction, so a signature that was handed out is always in the audit trail. The key is
-    prepared before the transaction opens (KeyDerivationBusy); only a wallet sealed at other
-    key-derivation parameters needs a derivation inside it.
+    prepared before any unit of work opens (KeyDerivationBusy), and the wallet is opened and the
+    transaction signed between units of work (`holding_opened`): no connection waits for a
+    derivation or a key-management backend (KmsUnavailable, KmsRefused, KmsKeyMismatch).
     """
 
     def __init__(
@@ -59,13 +61,14 @@ class SignTransaction:
             return await self._sign(request, key)
 
     async def _sign(self, request: SignRequest, key: EncryptionKey) -> SignResult:
-        async with self._uow as uow:
-            wallet = await hold_wallet(uow, request.user_id)
-            wallet.ensure_active()
-            with await decrypt_seed(self._cipher, wallet, key) as seed:
-                signed = self._signer.sign(
-                    request.transaction_xdr, request.network_passphrase, seed
-                )
+        async def sign(_: Wallet, seed: SecretSeed) -> Signed:
+            return self._signer.sign(request.transaction_xdr, request.network_passphrase, seed)
+
+        uow = self._uow
+        async with holding_opened(uow, self._cipher, request.user_id, key, sign) as (
+            wallet,
+            signed,
+        ):
             details = {
                 "transaction_hash": signed.transaction_hash,
                 "network_passphrase": request.network_passphrase,

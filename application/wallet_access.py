@@ -1,7 +1,18 @@
-"""What every operation on an existing wallet does first and last: hold it, open it, record it."""
+"""What every operation on an existing wallet does first and last: open it, hold it, record it."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from domain.audit import EventType, WalletEvent
-from domain.errors import EnvelopeTampered, Field, SealingFailed, WalletKeyMismatch, WalletNotFound
+from domain.errors import (
+    EnvelopeTampered,
+    Field,
+    KmsKeyMismatch,
+    SealingFailed,
+    WalletKeyMismatch,
+    WalletNotFound,
+)
 from domain.model import Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
@@ -15,14 +26,63 @@ async def hold_wallet(uow: UnitOfWork, user_id: str) -> Wallet:
     return wallet
 
 
+Prepared = TypeVar("Prepared")
+
+
+@asynccontextmanager
+async def holding_opened(
+    uow: UnitOfWork,
+    cipher: Cipher,
+    user_id: str,
+    key: EncryptionKey,
+    prepare: Callable[[Wallet, SecretSeed], Awaitable[Prepared]],
+) -> AsyncIterator[tuple[Wallet, Prepared]]:
+    """Open the user's active wallet with the key and `prepare` what the operation needs from
+    its seed (a signature, a new envelope), then, inside `uow`, hold the wallet and give both.
+
+    The opening (which may wait for a key-management backend) and `prepare` run between two
+    units of work, so no connection or lock is held meanwhile: a read first (WalletNotFound,
+    WalletSuspended, then what `decrypt_seed` raises), then `uow` is opened again and the wallet
+    held for update, checked to be still there and active. If its envelope changed in between
+    (a concurrent rotation), it is opened and prepared again, there and then, under the lock.
+    The body writes and commits; the seed is wiped before the body runs.
+    """
+    user_id = check_id(Field.USER_ID, user_id)
+    async with uow:
+        seen = await uow.wallets.get_by_user(user_id)
+    if seen is None:
+        raise WalletNotFound(user_id)
+    seen.ensure_active()
+    prepared = await _prepared(cipher, seen, key, prepare)
+    async with uow:
+        held = await hold_wallet(uow, user_id)
+        held.ensure_active()
+        if held.encrypted_key != seen.encrypted_key:
+            prepared = await _prepared(cipher, held, key, prepare)
+        yield held, prepared
+
+
+async def _prepared(
+    cipher: Cipher,
+    wallet: Wallet,
+    key: EncryptionKey,
+    prepare: Callable[[Wallet, SecretSeed], Awaitable[Prepared]],
+) -> Prepared:
+    with await decrypt_seed(cipher, wallet, key) as seed:
+        return await prepare(wallet, seed)
+
+
 async def decrypt_seed(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> SecretSeed:
-    """The wallet's seed (WalletKeyMismatch if the key is not the wallet's, EnvelopeTampered if
-    the envelope is damaged, naming the wallet). The caller wipes it.
+    """The wallet's seed (WalletKeyMismatch if the key is not the wallet's; EnvelopeTampered if
+    the envelope is damaged and KmsKeyMismatch if its second factor is another backend key's,
+    both naming the wallet). The caller wipes it.
     """
     try:
         return await cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
     except EnvelopeTampered as damaged:
         raise EnvelopeTampered(damaged.reason, wallet.id) from None
+    except KmsKeyMismatch as mismatch:
+        raise KmsKeyMismatch(mismatch.backend, mismatch.reason, wallet.id) from None
 
 
 async def seal_checked(

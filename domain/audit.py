@@ -21,6 +21,10 @@ class EventType(StrEnum):
     EXPORTED = "exported"
     SUSPENDED = "suspended"
     RESUMED = "resumed"
+    REWRAPPED = "rewrapped"
+    """Its second factor was wrapped again by the key-management backend's newest key."""
+    UPGRADED = "upgraded"
+    """Re-sealed, same caller key, in the envelope format the deployment writes now."""
 
 
 @dataclass(frozen=True, slots=True)

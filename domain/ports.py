@@ -127,7 +127,8 @@ class KeyGenerator(Protocol):
 
 
 class Cipher(Protocol):
-    """Authenticated encryption of seeds under the caller's key, bound to one wallet.
+    """Authenticated encryption of seeds under the caller's key, bound to one wallet, and, where
+    a key-management backend is configured, under a second factor that the backend holds.
 
     The slow part (stretching the caller's key) is `prepare`'s: call it before a unit of work
     opens, so that no connection or lock is held while a key is derived, and pass what it
@@ -157,8 +158,24 @@ class Cipher(Protocol):
         """The seed sealed in the envelope. Raises WalletKeyMismatch when the envelope was sealed
         under another key, EnvelopeTampered when it is damaged, altered, bound to another wallet,
         or asks for a key-derivation cost above the deployment's ceiling (it is then not derived
-        at all). An envelope at parameters other than the prepared key's is derived here
+        at all). With a second factor: KmsUnavailable (backend unreachable, slow, sealed),
+        KmsRefused (it refuses), KmsKeyMismatch (the envelope's factor is another backend
+        key's). An envelope at parameters other than the prepared key's is derived here
         (KeyDerivationBusy as for `prepare`).
+        """
+        ...
+
+    async def rewrap(self, envelope: str, binding: WalletBinding) -> str | None:
+        """The envelope with its second factor wrapped by the key-management backend's newest
+        key, needing no caller key; None when it already is, or when the envelope has no second
+        factor (v1). Errors as for `decrypt`'s backend part: KmsUnavailable, KmsRefused,
+        KmsKeyMismatch, EnvelopeTampered.
+        """
+        ...
+
+    def is_current(self, envelope: str) -> bool:
+        """Whether `encrypt` would write an envelope of this kind now (same version and
+        key-management backend): False for the v1 envelopes of a deployment that has a backend.
         """
         ...
 

@@ -17,6 +17,8 @@ from domain.errors import DomainError
 from entrypoints.cli_custody import rotate_keys, verify_audit
 from entrypoints.cli_doctor import run_doctor
 from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, cli_name, read_key
+from entrypoints.cli_kms import ACTIONS as KMS_ACTIONS
+from entrypoints.cli_kms import run_kms
 from entrypoints.container import Container, open_container
 from entrypoints.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, detail_of, problem_type_of
 from entrypoints.http.schemas import UserBody, WalletBody
@@ -85,7 +87,16 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--batch-size", type=_positive, help="wallets per transaction")
     audit = commands.add_parser("audit", help="the audit trail")
     audit.add_argument("action", choices=["verify"], help="verify: check every wallet's chain")
-    for command in (create_user, create_wallet, get_wallet, rotate, audit):
+    kms = commands.add_parser(
+        "kms",
+        help="the key-management backend (WALLET_KMS): init makes its key if missing; rotate "
+        "makes a new key version; rewrap moves every wallet's second factor to the newest "
+        f"version (no caller key); upgrade re-seals the v1 wallets of {KEY_VARIABLE} as v2",
+    )
+    kms.add_argument("action", choices=KMS_ACTIONS)
+    kms.add_argument("--dry-run", action="store_true", help="rewrap, upgrade: count only")
+    kms.add_argument("--batch-size", type=_positive, help="rewrap, upgrade: wallets per batch")
+    for command in (create_user, create_wallet, get_wallet, rotate, audit, kms):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
 
@@ -99,13 +110,15 @@ def _positive(text: str) -> int:
 
 async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
     migrate_first = args.command == "migrate" or not args.no_migrate
-    if args.command == "rotate-keys" and args.batch_size:
+    if args.command in {"rotate-keys", "kms"} and args.batch_size:
         settings = dataclasses.replace(settings, rotation_batch_size=args.batch_size)
     async with open_container(settings, apply_migrations=migrate_first) as container:
         if args.command == "rotate-keys":
             return await rotate_keys(container, dry_run=args.dry_run)
         if args.command == "audit":
             return await verify_audit(container)
+        if args.command == "kms":
+            return await run_kms(container, args.action, dry_run=args.dry_run)
         command = _COMMANDS.get(args.command)
         if command is not None:
             _print_json(await command(container, args))

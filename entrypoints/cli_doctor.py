@@ -19,16 +19,18 @@ from rich.text import Text
 
 from adapters.crypto.envelope import SALT_BYTES, KdfParams
 from adapters.crypto.key_cache import stretch
+from adapters.kms.base import BackendCheck
 from adapters.sql import inspection
 from adapters.sql.migrate import MigrationState
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings, SettingsError
 
-CONFIGURATION, DATABASE, MIGRATIONS, TOKENS, KDF = (
+CONFIGURATION, DATABASE, MIGRATIONS, TOKENS, KDF, KMS = (
     "configuration",
     "database",
     "migrations",
     "api tokens",
     "key derivation",
+    "key management",
 )
 MIN_TOKEN_LENGTH = 32
 MAX_DERIVATION_SECONDS = 1.0
@@ -89,7 +91,7 @@ def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
             ),
             *(
                 _skip(name, "needs a valid configuration")
-                for name in (DATABASE, MIGRATIONS, TOKENS, KDF)
+                for name in (DATABASE, MIGRATIONS, TOKENS, KDF, KMS)
             ),
         ]
     return [
@@ -97,6 +99,37 @@ def run_checks(environ: Mapping[str, str]) -> list[CheckResult]:
         *check_database(settings),
         check_tokens(settings),
         check_key_derivation(settings.kdf),
+        *check_key_management(settings),
+    ]
+
+
+def check_key_management(settings: Settings) -> list[CheckResult]:
+    """The backend's own checks (reachable, key present, a wrap/unwrap round trip), each with
+    how to fix it; nothing is created (`kms init` does that).
+    """
+    wrapper = settings.kms.key_wrapper(settings.db_timeout)
+    if wrapper is None:
+        return [
+            _pass(
+                KMS,
+                "none (WALLET_KMS): envelopes v1; the database and the caller's key together "
+                "open a wallet (README.md, With an HSM or a KMS)",
+            )
+        ]
+
+    async def checked() -> list[BackendCheck]:
+        try:
+            return await wrapper.check()
+        finally:
+            await wrapper.aclose()
+
+    return [
+        _pass(f"{KMS}: {check.name}", check.detail)
+        if check.ok
+        else _fail(
+            f"{KMS}: {check.name}", f"{wrapper.name} key {wrapper.key_label!r}", check.detail
+        )
+        for check in asyncio.run(checked())
     ]
 
 

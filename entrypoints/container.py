@@ -10,6 +10,8 @@ from adapters.crypto.key_cache import StretchedKeyCache
 from adapters.crypto.sealed_export import SealedBoxSealer
 from adapters.crypto.stellar_keys import StellarKeyGenerator
 from adapters.crypto.stellar_signer import StellarTransactionSigner
+from adapters.kms.base import KeyWrapper
+from adapters.kms.observed import CallListener, ObservedKeyWrapper
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, always_ready
 from adapters.sql.deployment import SqlDeploymentSalt
 from adapters.sql.engine import SqlReadinessCheck, create_engine
@@ -20,12 +22,21 @@ from application.export_wallet import ExportWallet
 from application.get_user import GetUser
 from application.get_wallet_by_user import GetWalletByUser
 from application.register_user import RegisterUser
+from application.rewrap_all import RewrapAll
 from application.rotate_all_keys import RotateAllKeys
 from application.rotate_encryption_key import RotateEncryptionKey
 from application.set_wallet_status import ResumeWallet, SuspendWallet
 from application.sign_transaction import SignTransaction
+from application.upgrade_envelopes import UpgradeEnvelopes
 from application.wallet_events import ListWalletEvents, VerifyAuditTrail
 from entrypoints.settings import Settings
+
+
+def _observed(wrapper: KeyWrapper | None, on_call: CallListener | None) -> KeyWrapper | None:
+    """The backend, with its calls told to `on_call` when a listener is given."""
+    if wrapper is None or on_call is None:
+        return wrapper
+    return ObservedKeyWrapper(wrapper, on_call)
 
 
 class Container(containers.DeclarativeContainer):
@@ -68,12 +79,21 @@ class Container(containers.DeclarativeContainer):
         concurrency=settings.provided.kdf_concurrency,
         slot_timeout=settings.provided.db_timeout,
     )
+    # The second factor (WALLET_KMS): each backend call is bounded by the request's deadline.
+    key_wrapper = providers.Singleton(
+        _observed,
+        wrapper=providers.Callable(
+            lambda settings: settings.kms.key_wrapper(settings.db_timeout), settings
+        ),
+        on_call=None,
+    )
     cipher = providers.Singleton(
         Argon2AeadCipher,
         kdf=settings.provided.kdf,
         keys=key_cache,
         deployment_salt=deployment_salt,
         ceiling=settings.provided.kdf_ceiling,
+        wrapper=key_wrapper,
     )
 
     create_user_wallet = providers.Factory(
@@ -106,6 +126,19 @@ class Container(containers.DeclarativeContainer):
     resume_wallet = providers.Factory(ResumeWallet, uow=unit_of_work)
     list_wallet_events = providers.Factory(ListWalletEvents, uow=unit_of_work)
     verify_audit_trail = providers.Factory(VerifyAuditTrail, uow_factory=unit_of_work.provider)
+    rewrap_all = providers.Factory(
+        RewrapAll,
+        uow_factory=unit_of_work.provider,
+        cipher=cipher,
+        batch_size=settings.provided.rotation_batch_size,
+    )
+    upgrade_envelopes = providers.Factory(
+        UpgradeEnvelopes,
+        uow_factory=unit_of_work.provider,
+        cipher=cipher,
+        key_generator=key_generator,
+        batch_size=settings.provided.rotation_batch_size,
+    )
     rotate_all_keys = providers.Factory(
         RotateAllKeys,
         uow_factory=unit_of_work.provider,
@@ -141,5 +174,15 @@ async def open_container(
             await container.engine().dispose()
         yield container
     finally:
+        await close_key_wrapper(container)
         if sql:
             await container.engine().dispose()
+
+
+async def close_key_wrapper(container: Container) -> None:
+    """Close the key-management backend's connections, if there is one (its adapters connect
+    lazily: one never used has nothing to close).
+    """
+    wrapper = container.key_wrapper()
+    if wrapper is not None:
+        await wrapper.aclose()

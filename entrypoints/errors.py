@@ -15,6 +15,9 @@ from domain.errors import (
     Field,
     InvalidInput,
     KeyDerivationBusy,
+    KmsKeyMismatch,
+    KmsRefused,
+    KmsUnavailable,
     SealingFailed,
     StoreUnavailable,
     UserConflict,
@@ -121,6 +124,32 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         "Service Unavailable",
         "Every key-derivation slot stayed busy until the deadline (with 'Retry-After').",
         retry_after=True,
+    ),
+    KmsUnavailable: ProblemType(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "kms-unavailable",
+        "Service Unavailable",
+        "The key-management backend (HSM or KMS) is unreachable, too slow or sealed; nothing was "
+        "changed (with 'Retry-After').",
+        retry_after=True,
+    ),
+    KmsRefused: ProblemType(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "kms-refused",
+        "Internal Server Error",
+        "The key-management backend refused the service (permission, missing key, a key version "
+        "disabled); an operator must act. Nothing was changed.",
+        detail="the key-management backend refused this request; nothing was returned or "
+        "changed, and an operator has been told",
+    ),
+    KmsKeyMismatch: ProblemType(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "kms-key-mismatch",
+        "Internal Server Error",
+        "The wallet's second factor was wrapped by a key-management key this deployment does "
+        "not have (neither the encryptionKey nor the envelope is at fault).",
+        detail="this wallet's second factor was wrapped by a key-management key that this "
+        "deployment does not have; nothing was returned or changed",
     ),
 }
 """Errors not in the table (a broken key generator, say) are internal errors."""

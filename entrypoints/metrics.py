@@ -86,6 +86,17 @@ POOL_WAIT_SECONDS = Histogram(
     "Time a unit of work waited for a pooled database connection.",
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0),
 )
+KMS_CALLS = Counter(
+    "wallet_kms_calls",
+    "Calls to the key-management backend (WALLET_KMS), by operation and outcome.",
+    ["operation", "outcome"],
+)
+KMS_CALL_SECONDS = Histogram(
+    "wallet_kms_call_seconds",
+    "Time a call to the key-management backend took, by operation.",
+    ["operation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0),
+)
 
 for _outcome in CREATION_OUTCOMES:
     CREATIONS.labels(_outcome)
@@ -118,6 +129,11 @@ def observe_derivation_wait(seconds: float) -> None:
 
 def count_tampering() -> None:
     TAMPERING.inc()
+
+
+def observe_kms_call(operation: str, outcome: str, seconds: float) -> None:
+    KMS_CALLS.labels(operation, outcome).inc()
+    KMS_CALL_SECONDS.labels(operation).observe(seconds)
 
 
 def observe_pool_wait(seconds: float) -> None:

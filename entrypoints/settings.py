@@ -9,6 +9,7 @@ from adapters.crypto.cipher import DEFAULT_KDF, DEFAULT_KDF_CEILING
 from adapters.crypto.envelope import KdfParams
 from adapters.crypto.key_cache import DEFAULT_CONCURRENCY
 from adapters.sql.engine import PoolSettings, async_url
+from entrypoints.kms_settings import KmsSettings, KmsSettingsError
 from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
 
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
@@ -53,6 +54,7 @@ class Settings:
     migration_lock_timeout: float = 60.0
     log_level: str = "INFO"
     log_format: str = "json"
+    kms: KmsSettings = KmsSettings()
 
     @property
     def has_api_tokens(self) -> bool:
@@ -91,6 +93,10 @@ class Settings:
                 "WALLET_KDF_MEMORY_KIB and WALLET_KDF_ITERATIONS (the cost of new envelopes)"
             )
         pool = _pool(environ, defaults.pool)
+        try:
+            kms = KmsSettings.from_env(environ)
+        except KmsSettingsError as error:
+            raise SettingsError(str(error)) from None
         return cls(
             database_url=database_url,
             api_tokens=tokens,
@@ -117,6 +123,7 @@ class Settings:
             ),
             log_level=_choice(environ, "WALLET_LOG_LEVEL", LOG_LEVELS, defaults.log_level).upper(),
             log_format=_choice(environ, "WALLET_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
+            kms=kms,
         )
 
 

@@ -1,4 +1,6 @@
-"""Cipher on libsodium: Argon2id-stretched caller keys, XChaCha20-Poly1305, envelope v1."""
+"""Cipher on libsodium: Argon2id-stretched caller keys, XChaCha20-Poly1305; envelope v1, or v2
+with a key-management backend as the second factor.
+"""
 
 import os
 from collections.abc import Awaitable, Callable
@@ -11,8 +13,10 @@ from adapters.crypto.envelope import (
     open_sealed,
     seal,
 )
+from adapters.crypto.envelope_v2 import EnvelopeV2, open_v2, seal_v2, share_context
 from adapters.crypto.key_cache import StretchedKeyCache
-from domain.errors import EnvelopeTampered, WalletKeyMismatch
+from adapters.kms.base import SHARE_BYTES, KeyWrapper
+from domain.errors import EnvelopeTampered, KmsKeyMismatch, WalletKeyMismatch
 from domain.model import WalletBinding
 from domain.secrets import EncryptionKey, PreparedKey, Secret, SecretSeed
 
@@ -29,6 +33,11 @@ class Argon2AeadCipher:
     salt (cached), XChaCha20-Poly1305 with a random 192-bit nonce per wallet, and the wallet's
     binding as associated data. Wrong keys and damaged envelopes raise different errors.
 
+    With a key-management backend (`wrapper`), new envelopes are v2: a random 32-byte share per
+    wallet, wrapped by the backend and bound to the wallet, joins the stretched key in the AEAD
+    key; opening one unwraps the share (one backend call; nothing unwrapped is kept). v1
+    envelopes open with or without a backend; a v2 one without its backend is KmsKeyMismatch.
+
     `prepare` stretches the key for `kdf` ahead of time (a PreparedKey); sealing and opening
     under a prepared key at its parameters then do no Argon2id. An envelope whose parameters
     exceed `ceiling` is never derived: EnvelopeTampered, at once. Opening confirms the key's
@@ -41,6 +50,7 @@ class Argon2AeadCipher:
         keys: StretchedKeyCache,
         deployment_salt: DeploymentSalt,
         ceiling: KdfParams = DEFAULT_KDF_CEILING,
+        wrapper: KeyWrapper | None = None,
     ) -> None:
         if kdf.exceeds(ceiling):
             raise ValueError("the key-derivation cost of new envelopes is above the ceiling")
@@ -48,6 +58,7 @@ class Argon2AeadCipher:
         self._ceiling = ceiling
         self._keys = keys
         self._deployment_salt = deployment_salt
+        self._wrapper = wrapper
 
     async def prepare(self, key: EncryptionKey) -> PreparedKey:
         salt = await self._deployment_salt()
@@ -57,22 +68,33 @@ class Argon2AeadCipher:
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         salt = await self._deployment_salt()
         stretched = await self._stretched(key, salt, self._kdf)
-        envelope = seal(
-            bytes(seed.reveal()),
-            stretched,
-            binding,
-            params=self._kdf,
-            salt=salt,
-            nonce=os.urandom(NONCE_BYTES),
-        )
-        return envelope.to_text()
+        nonce = os.urandom(NONCE_BYTES)
+        if self._wrapper is None:
+            envelope = seal(
+                bytes(seed.reveal()), stretched, binding, params=self._kdf, salt=salt, nonce=nonce
+            )
+            return envelope.to_text()
+        with Secret(os.urandom(SHARE_BYTES)) as share:
+            wrapped = await self._wrapper.wrap(bytes(share.reveal()), share_context(binding))
+            sealed = seal_v2(
+                bytes(seed.reveal()),
+                stretched,
+                binding,
+                share=bytes(share.reveal()),
+                wrapped=wrapped,
+                params=self._kdf,
+                salt=salt,
+                nonce=nonce,
+            )
+        return sealed.to_text()
 
     async def decrypt(
         self, envelope: str, key: EncryptionKey, binding: WalletBinding
     ) -> SecretSeed:
+        if envelope.startswith(f"{EnvelopeV2.VERSION}$"):
+            return await self._decrypt_v2(EnvelopeV2.parse(envelope), key, binding)
         parsed = Envelope.parse(envelope)
-        if parsed.params.exceeds(self._ceiling):
-            raise EnvelopeTampered("key-derivation cost above this deployment's ceiling")
+        self._check_ceiling(parsed.params)
         stretched = await self._stretched(key, parsed.salt, parsed.params)
         try:
             seed = SecretSeed(open_sealed(parsed, stretched, binding))
@@ -81,6 +103,47 @@ class Argon2AeadCipher:
         self._keys.confirm(key, parsed.salt, parsed.params)
         return seed
 
+    async def rewrap(self, envelope: str, binding: WalletBinding) -> str | None:
+        if not envelope.startswith(f"{EnvelopeV2.VERSION}$"):
+            return None
+        parsed = EnvelopeV2.parse(envelope)
+        wrapper = self._wrapper_of(parsed)
+        share = await wrapper.rewrap(parsed.share, share_context(binding))
+        return None if share is None else parsed.with_share(share).to_text()
+
+    def is_current(self, envelope: str) -> bool:
+        if self._wrapper is None:
+            return envelope.startswith(f"{Envelope.VERSION}$")
+        prefix = f"{EnvelopeV2.VERSION}$"
+        return envelope.startswith(prefix) and _backend_of(envelope) == self._wrapper.name
+
+    async def _decrypt_v2(
+        self, parsed: EnvelopeV2, key: EncryptionKey, binding: WalletBinding
+    ) -> SecretSeed:
+        self._check_ceiling(parsed.params)
+        wrapper = self._wrapper_of(parsed)
+        stretched = await self._stretched(key, parsed.salt, parsed.params)
+        with Secret(await wrapper.unwrap(parsed.share, share_context(binding))) as share:
+            if len(share) != SHARE_BYTES:
+                raise EnvelopeTampered("the unwrapped share is not 32 bytes")
+            try:
+                seed = SecretSeed(open_v2(parsed, stretched, bytes(share.reveal()), binding))
+            except WrongKey:
+                raise WalletKeyMismatch(binding.user_id) from None
+        self._keys.confirm(key, parsed.salt, parsed.params)
+        return seed
+
+    def _wrapper_of(self, parsed: EnvelopeV2) -> KeyWrapper:
+        if self._wrapper is None:
+            backend = parsed.share.backend
+            reason = "this deployment has no key-management backend (WALLET_KMS=none)"
+            raise KmsKeyMismatch(backend, reason)
+        return self._wrapper
+
+    def _check_ceiling(self, params: KdfParams) -> None:
+        if params.exceeds(self._ceiling):
+            raise EnvelopeTampered("key-derivation cost above this deployment's ceiling")
+
     async def _stretched(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> bytes:
         """The prepared material if the key was prepared for this salt and these parameters;
         else the cache's (a derivation, if it has none).
@@ -88,3 +151,13 @@ class Argon2AeadCipher:
         if isinstance(key, PreparedKey) and key.scope == (salt, params):
             return bytes(key.material.reveal())
         return await self._keys.stretched(key, salt, params)
+
+
+_BACKEND_FIELD = 5
+"""wo2$argon2id$<params>$<salt>$<check>$<backend>$..."""
+
+
+def _backend_of(envelope: str) -> str:
+    """The backend named by a v2 envelope's text, unparsed ('' if it has no such field)."""
+    fields = envelope.split("$", _BACKEND_FIELD + 1)
+    return fields[_BACKEND_FIELD] if len(fields) > _BACKEND_FIELD else ""

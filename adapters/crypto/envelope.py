@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 import nacl.exceptions
 from nacl import bindings
@@ -63,6 +64,8 @@ class KdfParams:
 class Envelope:
     """A parsed v1 envelope."""
 
+    VERSION: ClassVar[str] = VERSION
+
     params: KdfParams
     salt: bytes
     check: bytes
@@ -71,32 +74,45 @@ class Envelope:
 
     def to_text(self) -> str:
         fields = (self.salt, self.check, self.nonce, self.ciphertext)
-        body = "$".join((VERSION, KDF_NAME, self.params.to_text(), *map(_b64, fields)))
-        return f"{body}${_b64(_sum(body))}"
+        return with_checksum(VERSION, self.params, *map(b64, fields))
 
     @classmethod
     def parse(cls, text: str) -> "Envelope":
         """The envelope in `text`; EnvelopeTampered for anything that is not an intact v1 one."""
-        body, _, written_sum = text.rpartition("$")
-        if not hmac.compare_digest(_unb64(written_sum, SUM_BYTES), _sum(body)):
-            raise EnvelopeTampered("checksum does not match")
-        parts = body.split("$")
-        if len(parts) != 7 or parts[0] != VERSION or parts[1] != KDF_NAME:
-            raise EnvelopeTampered("not a wo1 envelope")
-        match = _PARAMS.fullmatch(parts[2])
-        if match is None:
-            raise EnvelopeTampered("bad key-derivation parameters")
-        try:
-            params = KdfParams(int(match[1]), int(match[2]))
-        except ValueError:
-            raise EnvelopeTampered("key-derivation parameters out of range") from None
+        params, (salt, check, nonce, ciphertext) = verified_fields(text, VERSION, 4)
         return cls(
             params,
-            salt=_unb64(parts[3], SALT_BYTES),
-            check=_unb64(parts[4], CHECK_BYTES),
-            nonce=_unb64(parts[5], NONCE_BYTES),
-            ciphertext=_unb64(parts[6], SEED_BYTES + TAG_BYTES),
+            salt=unb64(salt, SALT_BYTES),
+            check=unb64(check, CHECK_BYTES),
+            nonce=unb64(nonce, NONCE_BYTES),
+            ciphertext=unb64(ciphertext, SEED_BYTES + TAG_BYTES),
         )
+
+
+def with_checksum(version: str, params: KdfParams, *fields: str) -> str:
+    """The envelope text: version, KDF name and parameters, the fields, then their checksum."""
+    body = "$".join((version, KDF_NAME, params.to_text(), *fields))
+    return f"{body}${b64(checksum(body))}"
+
+
+def verified_fields(text: str, version: str, count: int) -> tuple[KdfParams, list[str]]:
+    """The KDF parameters and the `count` fields after them, once the checksum, the version and
+    the KDF name are right (EnvelopeTampered if not).
+    """
+    body, _, written_sum = text.rpartition("$")
+    if not hmac.compare_digest(unb64(written_sum, SUM_BYTES), checksum(body)):
+        raise EnvelopeTampered("checksum does not match")
+    parts = body.split("$")
+    if len(parts) != count + 3 or parts[0] != version or parts[1] != KDF_NAME:
+        raise EnvelopeTampered(f"not a {version} envelope")
+    match = _PARAMS.fullmatch(parts[2])
+    if match is None:
+        raise EnvelopeTampered("bad key-derivation parameters")
+    try:
+        params = KdfParams(int(match[1]), int(match[2]))
+    except ValueError:
+        raise EnvelopeTampered("key-derivation parameters out of range") from None
+    return params, parts[3:]
 
 
 def seal(  # noqa: PLR0913 - every input of the envelope, the random ones by name
@@ -109,11 +125,10 @@ def seal(  # noqa: PLR0913 - every input of the envelope, the random ones by nam
     nonce: bytes,
 ) -> Envelope:
     """Seal a 32-byte seed under a stretched key; deterministic given salt and nonce."""
-    if len(seed) != SEED_BYTES or len(nonce) != NONCE_BYTES or len(salt) != SALT_BYTES:
-        raise ValueError("seed, salt or nonce has the wrong length")
-    ciphertext = bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
-        seed, associated_data(binding), nonce, _expand(stretched_key, _INFO_AEAD)
-    )
+    if len(salt) != SALT_BYTES:
+        raise ValueError("the salt has the wrong length")
+    aead_key = expand(stretched_key, _INFO_AEAD)
+    ciphertext = aead_seal(seed, aead_key, associated_data(binding), nonce)
     return Envelope(params, salt, key_check(stretched_key), nonce, ciphertext)
 
 
@@ -125,14 +140,31 @@ def open_sealed(envelope: Envelope, stretched_key: bytes, binding: WalletBinding
     """The seed. WrongKey when the key check and the AEAD both say this is another key;
     EnvelopeTampered when the key is right (or the check was altered) but the AEAD fails.
     """
-    key_matches = hmac.compare_digest(key_check(stretched_key), envelope.check)
+    return aead_open(
+        envelope.ciphertext,
+        envelope.nonce,
+        expand(stretched_key, _INFO_AEAD),
+        associated_data(binding),
+        key_matches=hmac.compare_digest(key_check(stretched_key), envelope.check),
+    )
+
+
+def aead_seal(seed: bytes, aead_key: bytes, aad: bytes, nonce: bytes) -> bytes:
+    """XChaCha20-Poly1305 of a 32-byte seed: 48 bytes, ciphertext then tag."""
+    if len(seed) != SEED_BYTES or len(nonce) != NONCE_BYTES:
+        raise ValueError("seed or nonce has the wrong length")
+    sealed: bytes = bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(seed, aad, nonce, aead_key)
+    return sealed
+
+
+def aead_open(
+    ciphertext: bytes, nonce: bytes, aead_key: bytes, aad: bytes, *, key_matches: bool
+) -> bytes:
+    """The seed. WrongKey when `key_matches` is false and the AEAD fails too; EnvelopeTampered
+    when the key matches but the AEAD fails, or the AEAD opens but the key check was altered.
+    """
     try:
-        seed = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            envelope.ciphertext,
-            associated_data(binding),
-            envelope.nonce,
-            _expand(stretched_key, _INFO_AEAD),
-        )
+        seed = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, aad, nonce, aead_key)
     except nacl.exceptions.CryptoError:
         if key_matches:
             raise EnvelopeTampered("ciphertext or binding fails authentication") from None
@@ -142,38 +174,39 @@ def open_sealed(envelope: Envelope, stretched_key: bytes, binding: WalletBinding
     return bytes(seed)
 
 
-def key_check(stretched_key: bytes) -> bytes:
+def key_check(stretched_key: bytes, info: bytes = _INFO_CHECK) -> bytes:
     """Eight bytes that tell keys apart; finding a key that matches costs an Argon2id run."""
-    return _expand(stretched_key, _INFO_CHECK)[:CHECK_BYTES]
+    return expand(stretched_key, info)[:CHECK_BYTES]
 
 
-def associated_data(binding: WalletBinding) -> bytes:
+def associated_data(binding: WalletBinding, version: str = VERSION) -> bytes:
     """Version, user id and public key, each UTF-8 with a 4-byte big-endian length prefix."""
-    fields = (VERSION, binding.user_id, binding.public_key)
+    fields = (version, binding.user_id, binding.public_key)
     encoded = (field.encode("utf-8") for field in fields)
     return b"".join(len(value).to_bytes(4, "big") + value for value in encoded)
 
 
-def _expand(stretched_key: bytes, info: bytes) -> bytes:
+def expand(stretched_key: bytes, info: bytes) -> bytes:
     """HKDF-Expand (RFC 5869) with SHA-256 for one 32-byte block: HMAC(PRK, info || 0x01)."""
     return hmac.digest(stretched_key, info + b"\x01", "sha256")
 
 
-def _sum(body: str) -> bytes:
+def checksum(body: str) -> bytes:
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).digest()[:SUM_BYTES]
 
 
-def _b64(value: bytes) -> str:
+def b64(value: bytes) -> str:
     return base64.urlsafe_b64encode(value).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: str, size: int) -> bytes:
+def unb64(text: str, size: int | None) -> bytes:
+    """The bytes of a canonical base64url field of `size` bytes (any size if None)."""
     if not _B64URL.fullmatch(text):
         raise EnvelopeTampered("bad base64url field")
     try:
         decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise EnvelopeTampered("bad base64url field") from None
-    if len(decoded) != size or _b64(decoded) != text:
+    if (size is not None and len(decoded) != size) or b64(decoded) != text:
         raise EnvelopeTampered("field has the wrong length or a non-canonical encoding")
     return decoded

@@ -13,6 +13,7 @@ from adapters.kms.base import SHARE_BYTES, BackendCheck, WrappedShare
 from domain.errors import EnvelopeTampered, KmsKeyMismatch
 
 NONCE_BYTES = 12
+TAG_BYTES = 16
 
 
 class InMemoryKeyWrapper:
@@ -38,6 +39,8 @@ class InMemoryKeyWrapper:
     async def unwrap(self, wrapped: WrappedShare, context: bytes) -> bytes:
         self.calls += 1
         key = self._key_of(wrapped)
+        if len(wrapped.wrapped) < NONCE_BYTES + TAG_BYTES:
+            raise EnvelopeTampered("wrapped share is too short")
         nonce, sealed = wrapped.wrapped[:NONCE_BYTES], wrapped.wrapped[NONCE_BYTES:]
         try:
             return key.decrypt(nonce, sealed, context)

@@ -11,7 +11,7 @@ from litestar.middleware import DefineMiddleware
 
 from adapters.sql.engine import warm_pool
 from entrypoints import metrics
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container, build_container, close_key_wrapper
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
 from entrypoints.http.controllers import CONTROLLERS
 from entrypoints.http.observed import ObservedLitestar
@@ -83,6 +83,7 @@ class StoreLifecycle:
     async def close(self) -> None:
         for task in self._warming:
             task.cancel()
+        await close_key_wrapper(self._container)
         if self._sql:
             await self._container.engine().dispose()
 
@@ -94,6 +95,7 @@ def _instrument(container: Container, settings: Settings) -> None:
         on_waiting=metrics.count_derivations_waiting,
         on_wait=metrics.observe_derivation_wait,
     )
+    container.key_wrapper.add_kwargs(on_call=metrics.observe_kms_call)
     if settings.backend == "sql":
         container.sql_unit_of_work.add_kwargs(on_connection=metrics.observe_pool_wait)
         metrics.watch_pool(container.engine())

@@ -12,6 +12,9 @@ from domain.errors import (
     EnvelopeTampered,
     ExportDisabled,
     KeyDerivationBusy,
+    KmsKeyMismatch,
+    KmsRefused,
+    KmsUnavailable,
     SealingFailed,
     StoreUnavailable,
     UserNotFound,
@@ -139,6 +142,9 @@ ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
         SealingFailed(),
         StoreUnavailable("OSError"),
         KeyDerivationBusy(),
+        KmsUnavailable("transit", "ConnectError"),
+        KmsRefused("transit", "wallets", "permission denied"),
+        KmsKeyMismatch("transit", "no key version v3-5f1c2a9e0b7d"),
     )
 }
 """The example each route shows of an error it names (InvalidInput and UserConflict, whose

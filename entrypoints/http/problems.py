@@ -11,7 +11,15 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from domain.errors import DomainError, EnvelopeTampered, SealingFailed, StoreUnavailable
+from domain.errors import (
+    DomainError,
+    EnvelopeTampered,
+    KmsKeyMismatch,
+    KmsRefused,
+    KmsUnavailable,
+    SealingFailed,
+    StoreUnavailable,
+)
 from entrypoints.errors import INVALID_INPUT, ProblemType, detail_of, problem_type_of
 from entrypoints.http.observed import set_problem
 from entrypoints.http.request_checks import MAX_HEADER_BYTES
@@ -71,6 +79,7 @@ method) take the status's own phrase."""
 
 _log = logging.getLogger("wallet_orchestrator.http")
 _unavailable_warning = Throttled(UNAVAILABLE_LOG_SECONDS)
+_kms_unavailable_warning = Throttled(UNAVAILABLE_LOG_SECONDS)
 
 
 def problem(
@@ -126,10 +135,53 @@ def _report_unavailable(_: AnyRequest, error: DomainError) -> None:
     _unavailable_warning(warn)
 
 
+def _report_kms_unavailable(_: AnyRequest, error: DomainError) -> None:
+    backend, cause = (
+        (error.backend, error.cause) if isinstance(error, KmsUnavailable) else ("?", "?")
+    )
+
+    def warn(held_back: int) -> None:
+        _log.warning(
+            "key-management backend %s unavailable: %s (%d more such answers since the last line)",
+            backend,
+            cause,
+            held_back,
+        )
+
+    _kms_unavailable_warning(warn)
+
+
+def _report_kms_refused(request: AnyRequest, error: DomainError) -> None:
+    if isinstance(error, KmsRefused):
+        route = request.scope.get("path_template", "?")
+        _log.error(
+            "key-management backend %s refused key %r on %s: %s",
+            error.backend,
+            error.key_label,
+            route,
+            error.reason,
+        )
+
+
+def _report_kms_mismatch(request: AnyRequest, error: DomainError) -> None:
+    if isinstance(error, KmsKeyMismatch):
+        route = request.scope.get("path_template", "?")
+        _log.error(
+            "wallet %s: second factor of another %s key (%s) on %s",
+            error.wallet_id,
+            error.backend,
+            error.reason,
+            route,
+        )
+
+
 _REPORTS: dict[type[DomainError], Callable[[AnyRequest, DomainError], None]] = {
     EnvelopeTampered: _report_tampering,
     SealingFailed: _report_sealing,
     StoreUnavailable: _report_unavailable,
+    KmsUnavailable: _report_kms_unavailable,
+    KmsRefused: _report_kms_refused,
+    KmsKeyMismatch: _report_kms_mismatch,
 }
 """What the operators must hear of besides the answer (the problem's own log line)."""
 

@@ -24,7 +24,14 @@ from entrypoints.cli_doctor import check_key_derivation
 GOOD_TOKEN = "Xq3v9Lr0Jm2Wc7Tn5Bh8Kd1Fs4Gz6Py0Ue3Ai9Oc2Rw"
 SHORT_TOKEN = "short-but-not-empty-token"
 PASSWORD = "s3cretpw"
-CHECKS = ["configuration", "database", "migrations", "api tokens", "key derivation"]
+CHECKS = [
+    "configuration",
+    "database",
+    "migrations",
+    "api tokens",
+    "key derivation",
+    "key management",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +97,7 @@ def test_all_pass_on_a_migrated_sqlite_file_which_is_left_as_it_was(
     assert code == 0
     assert set(_results(rows).values()) == {"pass"}
     assert "at this release's newest revision" in rows["migrations"][1]
-    assert "all 5 checks passed" in out
+    assert "all 6 checks passed" in out
     assert GOOD_TOKEN not in out
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
@@ -152,6 +159,7 @@ def test_an_unreachable_database_fails_without_printing_the_password(
         "migrations": "skip",
         "api tokens": "pass",
         "key derivation": "pass",
+        "key management": "pass",
     }
     assert "cannot query postgresql://postgres:***@127.0.0.1:9/none" in rows["database"][1]
     assert "to fix: check that the server is up" in rows["database"][1]
@@ -275,7 +283,7 @@ def test_a_malformed_environment_fails_the_configuration_and_skips_the_rest(
     assert _results(rows) == dict.fromkeys(CHECKS, "skip") | {"configuration": "FAIL"}
     assert "WALLET_DB_POOL_SIZE must be a whole number" in rows["configuration"][1]
     assert "to fix: fix that variable" in rows["configuration"][1]
-    assert "5 of 5 checks did not pass" in out
+    assert "6 of 6 checks did not pass" in out
 
 
 def test_a_kdf_below_owasp_minimum_fails(
@@ -318,6 +326,6 @@ def test_the_real_command(sqlite_url: str) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert "3 of 5 checks did not pass" in result.stdout
+    assert "3 of 6 checks did not pass" in result.stdout
     assert SHORT_TOKEN not in result.stdout + result.stderr
     assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()

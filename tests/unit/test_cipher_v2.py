@@ -309,13 +309,6 @@ async def test_a_v1_envelope_above_the_ceiling_is_tampering_too() -> None:
         await _open(cipher, envelope)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bug in adapters/kms/memory.py: InMemoryKeyWrapper.unwrap (and rewrap) pass a wrapped "
-    "share shorter than 8 bytes to AESGCM.decrypt as a short nonce, which raises ValueError "
-    "('Nonce must be between 8 and 128 bytes') instead of EnvelopeTampered",
-)
 @pytest.mark.parametrize("size", [1, 7])
 async def test_a_truncated_wrapped_share_is_tampering(size: int) -> None:
     cipher = _cipher(InMemoryKeyWrapper())
@@ -326,14 +319,6 @@ async def test_a_truncated_wrapped_share_is_tampering(size: int) -> None:
         await _open(cipher, truncated)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bug in adapters/crypto/cipher.py: _decrypt_v2 hands whatever the backend unwrapped to "
-    "open_v2, whose aead_key raises ValueError('a share is 32 bytes') for another length; a "
-    "share of the wrong length that the backend authenticated (wrapped with the service's key "
-    "and the wallet's context by someone else) should be EnvelopeTampered, not an internal error",
-)
 async def test_a_share_of_the_wrong_length_is_tampering() -> None:
     wrapper = InMemoryKeyWrapper()
     cipher = _cipher(wrapper)

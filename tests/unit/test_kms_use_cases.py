@@ -317,13 +317,6 @@ async def test_v1_wallets_keep_working_once_a_backend_is_configured(container: C
     _assert_signed_by(await _sign(container, "ada", THIRD_KEY), created.public_key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bug in adapters/kms/memory.py: a wrapped share shorter than 8 bytes makes "
-    "InMemoryKeyWrapper.rewrap raise ValueError (AESGCM's nonce length), which RewrapAll does "
-    "not catch: one damaged row stops the whole run instead of being listed in `failed`",
-)
 async def test_rewrap_all_lists_a_truncated_share_as_failed(
     container: Container, wrapper: InMemoryKeyWrapper
 ) -> None:
