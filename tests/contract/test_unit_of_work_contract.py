@@ -44,6 +44,24 @@ async def test_a_unit_of_work_is_opened_once_at_a_time(container: Container) -> 
             await uow.__aenter__()
 
 
+async def test_a_closed_unit_of_work_opens_again_as_a_new_transaction(
+    container: Container, user: User
+) -> None:
+    """Use cases read in one transaction, call a key-management backend with none open, then
+    write in another, with the same unit of work.
+    """
+    uow = container.unit_of_work()
+    async with uow:
+        assert await uow.wallets.get_by_user(user.id) is None
+    async with uow:
+        await uow.wallets.add(Wallet.create_for(user.id, "G" + "B" * 55, "wo1$envelope"))
+        await uow.commit()
+    async with uow:
+        stored = await uow.wallets.get_by_user(user.id)
+    assert stored is not None
+    assert stored.encrypted_key == "wo1$envelope"
+
+
 async def test_commit_outside_the_block_is_refused(container: Container, user: User) -> None:
     uow = container.unit_of_work()
     with pytest.raises(RuntimeError, match="outside"):
