@@ -10,6 +10,10 @@ from domain.errors import (
     ExportDisabled,
     Field,
     InvalidInput,
+    KeyDerivationBusy,
+    KmsKeyMismatch,
+    KmsRefused,
+    KmsUnavailable,
     SealingFailed,
     StoreUnavailable,
     UserConflict,
@@ -74,6 +78,10 @@ READ_USER = protected(
 
 # Wallets
 
+_USES_THE_KEYS = (KeyDerivationBusy, KmsUnavailable, KmsRefused, KmsKeyMismatch)
+"""What every operation that stretches the caller's key and calls the key-management backend
+(WALLET_KMS) to wrap or unwrap the wallet's share can raise."""
+
 CREATE_WALLET = protected(
     {
         HTTPStatus.CREATED: wallet_success("The wallet was created."),
@@ -88,6 +96,7 @@ CREATE_WALLET = protected(
     WalletExistsUnderAnotherKey,
     EnvelopeTampered,
     SealingFailed,
+    *_USES_THE_KEYS,
     requests=(example("create", "Create user-42's wallet", examples.CREATE_WALLET_EXAMPLE),),
 )
 GET_WALLET = protected(
@@ -96,7 +105,13 @@ GET_WALLET = protected(
 
 # Custody operations on a wallet
 
-_OPENS_THE_WALLET = (WalletNotFound, WalletKeyMismatch, WalletSuspended, EnvelopeTampered)
+_OPENS_THE_WALLET = (
+    WalletNotFound,
+    WalletKeyMismatch,
+    WalletSuspended,
+    EnvelopeTampered,
+    *_USES_THE_KEYS,
+)
 """What every operation that opens the wallet with the caller's key can raise."""
 
 SIGN = protected(

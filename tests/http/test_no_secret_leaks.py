@@ -1,8 +1,11 @@
 """No caller key and no seed (StrKey, hex or base64) reaches a log record, a response body or
-header, an exception message or the CLI's output."""
+header, an exception message or the CLI's output; nor, with a key-management backend, its
+transit token or PKCS#11 PIN, whether the backend serves, refuses or cannot be reached."""
 
 import base64
 import logging
+import secrets
+from dataclasses import dataclass
 
 import pytest
 from nacl.public import PrivateKey
@@ -11,6 +14,10 @@ from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
 from adapters.crypto.stellar_keys import StellarKeyGenerator
 from entrypoints import cli
 from entrypoints.container import Container, open_container
+from entrypoints.kms_settings import KmsSettings, Pkcs11Settings, TransitSettings
+from entrypoints.settings import Settings
+from tests.kms_pkcs11 import FRESH_TOKEN, TOKEN, pkcs11_wrapper, softhsm
+from tests.kms_transit import created_key, shared_server
 from tests.support import (
     AUTH,
     FAST_KDF,
@@ -23,6 +30,9 @@ from tests.support import (
 )
 
 LONG_KEY = "leaky-" + "k" * 1100
+NEW_KEY = "the next caller key, 16+ chars"
+NOTHING_LISTENS = "http://127.0.0.1:9"
+CREATE, WALLET = "/wallets/create-user-wallet", "/wallets/user"
 
 
 def _forbidden(seeds: list[bytes], keys: list[str]) -> list[str]:
@@ -185,3 +195,139 @@ def _unsigned_transaction() -> str:
     )
     builder.append_payment_op(Keypair.random().public_key, Asset.native(), "1").set_timeout(60)
     return builder.build().to_xdr()
+
+
+# With a key-management backend: each phase is the service restarted on the same database with
+# another backend setting, and the requests it gets, each with the status and problem it must get.
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    body: dict[str, str]
+    status: int
+    problem: str = ""
+
+
+def _create(user_id: str, key: str = KEY) -> dict[str, str]:
+    return {"userId": user_id, "encryptionKey": key}
+
+
+def _sign(key: str) -> dict[str, str]:
+    return {
+        "encryptionKey": key,
+        "transactionXdr": _unsigned_transaction(),
+        "networkPassphrase": Network.TESTNET_NETWORK_PASSPHRASE,
+    }
+
+
+def _served() -> list[Call]:
+    """Ada's wallet made and used, its key rotated to NEW_KEY; Cy registered, without one."""
+    recipient = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
+    return [
+        Call("/users", {"email": "ada@example.com", "id": "ada"}, 201),
+        Call("/users", {"email": "cy@example.com", "id": "cy"}, 201),
+        Call(CREATE, _create("ada"), 201),
+        Call(CREATE, _create("ada"), 200),
+        Call(CREATE, _create("ada", OTHER_KEY), 409, "wallet-key-mismatch"),
+        Call(f"{WALLET}/ada/sign", _sign(KEY), 200),
+        Call(f"{WALLET}/ada/export", {"encryptionKey": KEY, "recipientPublicKey": recipient}, 200),
+        Call(f"{WALLET}/ada/rotate-key", {"encryptionKey": KEY, "newEncryptionKey": NEW_KEY}, 200),
+    ]
+
+
+def _refused(problem: str) -> list[Call]:
+    """Ada's signature and creation replay (an unwrap) answered `problem`, and unless that is a
+    mismatch (the deployment has a key: it wraps), Cy's new wallet (a wrap) too.
+    """
+    status = 503 if problem == "kms-unavailable" else 500
+    calls = [
+        Call(f"{WALLET}/ada/sign", _sign(NEW_KEY), status, problem),
+        Call(CREATE, _create("ada", NEW_KEY), status, problem),
+    ]
+    if problem != "kms-key-mismatch":
+        calls.append(Call(CREATE, _create("cy"), status, problem))
+    return calls
+
+
+async def _serve(settings: Settings, calls: list[Call], seeds: list[bytes]) -> list[str]:
+    """The calls on a service with `settings`; every body and headers it answered. The seeds of
+    the wallets it made are added to `seeds`.
+    """
+    seen: list[str] = []
+    async with open_container(settings) as container:
+        with faulty_creation(container, Faults()) as keys:
+            async with http_client(container) as client:
+                for call in calls:
+                    response = await client.post(call.path, json=call.body, headers=AUTH)
+                    assert response.status_code == call.status, response.text
+                    if call.problem:
+                        assert response.json()["type"].endswith(f"/{call.problem}")
+                    seen += [response.text, str(response.headers)]
+        seeds += keys.seeds
+    return seen
+
+
+async def _serve_phases(
+    url: str,
+    phases: list[tuple[KmsSettings, list[Call]]],
+    backend_secrets: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every phase in turn, logging at DEBUG; then neither `backend_secrets`, nor a caller key,
+    nor a seed made, is in an answer (body, problem detail, headers) or a log record.
+    """
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+    seeds: list[bytes] = []
+    for kms, calls in phases:
+        seen += await _serve(settings_for(url, allow_export=True, kms=kms), calls, seeds)
+    assert seeds  # Ada's, and those made for Cy's creations before their wrap was refused
+    needles = _forbidden(seeds, [*backend_secrets, KEY, OTHER_KEY, NEW_KEY])
+    _assert_clean("\n".join(seen), needles)
+    _assert_clean(caplog.text, needles)
+    assert "refused" in caplog.text  # the refusals were logged, and looked at
+
+
+async def test_transit_flows_leak_no_token(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+) -> None:
+    server = shared_server(request.config)
+    key, other_key = created_key(server), created_key(server)
+    token, other_token = server.wallet_token(key), server.wallet_token(other_key)
+
+    def transit(addr: str = server.addr, key_name: str = key, token: str = token) -> KmsSettings:
+        return KmsSettings("transit", transit=TransitSettings(addr, key_name, token, server.mount))
+
+    phases = [
+        (transit(), _served()),
+        (transit(addr=NOTHING_LISTENS), _refused("kms-unavailable")),
+        (transit(token=other_token), _refused("kms-refused")),  # a token of another key
+        (transit(key_name=other_key, token=other_token), _refused("kms-key-mismatch")),
+    ]
+    await _serve_phases(sqlite_url, phases, [token, other_token, server.root_token], caplog)
+    assert "transit unavailable: ConnectError" in caplog.text
+
+
+async def test_pkcs11_flows_leak_no_pin(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+) -> None:
+    hsm = softhsm(request.config)
+    label, other_label = (f"wallets-{secrets.token_hex(4)}" for _ in range(2))
+    for key_label in (label, other_label):  # kms init
+        async with pkcs11_wrapper(request.config, key_label=key_label) as wrapper:
+            await wrapper.ensure_key()
+    wrong_pin = "wrong-" + hsm.pin[::-1]
+
+    def pkcs11(token: str = TOKEN, key_label: str = label, pin: str = hsm.pin) -> KmsSettings:
+        return KmsSettings("pkcs11", pkcs11=Pkcs11Settings(hsm.module_path, token, key_label, pin))
+
+    phases = [
+        (pkcs11(), _served()),
+        # This process logged in to the token with the right PIN: another one is refused here;
+        # the fresh token, never logged in to, refuses it itself.
+        (pkcs11(pin=wrong_pin), _refused("kms-refused")),
+        (pkcs11(token=FRESH_TOKEN, pin=wrong_pin), _refused("kms-refused")),
+        (pkcs11(key_label=other_label), _refused("kms-key-mismatch")),
+    ]
+    await _serve_phases(sqlite_url, phases, [hsm.pin, wrong_pin, hsm.so_pin], caplog)

@@ -1,10 +1,11 @@
 """The OpenAPI document: valid OpenAPI 3.1; every operation shows an example of its body and of
 every response, each valid against its schema; every problem example has a type the server sends
 with that status; and for every documented response example a real request gets that status and
-a body the documented schema accepts: for a problem, the example word for word; for a success,
-a body of the example's shape.
+a body the documented schema accepts: for a problem, the example word for word (and
+'Retry-After' when its row says so); for a success, a body of the example's shape.
 """
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -20,16 +21,22 @@ from openapi_schema_validator import OAS31Validator
 from openapi_schema_validator import validate as validate_instance
 from openapi_spec_validator import validate as validate_document
 
+from adapters.crypto.envelope import KdfParams
+from adapters.kms.base import KeyWrapper
+from adapters.kms.memory import InMemoryKeyWrapper
+from adapters.kms.transit import TransitKeyWrapper
 from domain.errors import EnvelopeTampered
 from domain.model import WalletBinding
 from domain.ports import Cipher
 from domain.secrets import EncryptionKey, SecretSeed
-from entrypoints.container import Container, build_container, open_container
-from entrypoints.errors import DOMAIN_PROBLEMS
+from entrypoints.container import Container, build_container, close_key_wrapper, open_container
+from entrypoints.errors import DOMAIN_PROBLEMS, ProblemType
 from entrypoints.http import problems
 from entrypoints.http.app import create_app
 from entrypoints.http.problems import INTERNAL_ERROR, PROBLEM_JSON
 from entrypoints.http.request_checks import MAX_DEPTH, MAX_HEADER_BYTES
+from entrypoints.kms_settings import KmsSettings, TransitSettings
+from tests.kms_transit import TIMEOUT_SECONDS, created_key, shared_server, transit_wrapper
 from tests.support import AUTH, http_client, settings_for
 
 Json = dict[str, Any]
@@ -106,12 +113,12 @@ def _validate(instance: Any, schema: Json) -> None:
     )
 
 
-def _problems_the_server_sends() -> set[tuple[int, str]]:
-    """(status, type) of every problem the server can send: the error table's rows, and those of
-    what the framework refuses by itself.
+def _rows() -> dict[tuple[int, str], ProblemType]:
+    """Every problem the server can send, by (status, type): the error table's rows, and those
+    of what the framework refuses by itself.
     """
     rows = [*DOMAIN_PROBLEMS.values(), *problems.FRAMEWORK_PROBLEMS.values(), INTERNAL_ERROR]
-    return {(row.status.value, row.type) for row in rows}
+    return {(row.status.value, row.type): row for row in rows}
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -146,7 +153,7 @@ def test_every_example_is_valid_against_its_schema(example: Documented) -> None:
 
 
 def test_every_problem_example_has_a_type_the_server_sends_with_its_status() -> None:
-    sent = _problems_the_server_sends()
+    sent = _rows()
     for example in RESPONSE_EXAMPLES:
         assert example.status is not None
         if example.status < 400:
@@ -167,6 +174,16 @@ def test_no_example_looks_like_a_stellar_secret_seed() -> None:
 USER, OTHER_USER = "user-42", "user-43"  # the examples' user, and a second one
 WRONG_KEY = "not the key this wallet was sealed under"
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/none"
+NOTHING_LISTENS = "http://127.0.0.1:9"
+UNREACHABLE_TRANSIT = KmsSettings(
+    "transit", transit=TransitSettings(NOTHING_LISTENS, "wallets", "s.a-token-of-no-server")
+)
+"""WALLET_KMS=transit at an address where nothing listens: every call is refused a connection."""
+HELD_DERIVATION = KdfParams(memory_kib=32 * 1024, iterations=24)
+"""A few tenths of a second: far longer than BUSY lets a derivation wait for its slot."""
+BUSY = {"kdf_concurrency": 1, "db_timeout": 0.05, "key_cache_size": 0}
+"""One derivation at a time, each waiting for its slot 50 ms at most, none cached (an operation
+on a wallet derives its key again)."""
 CREATE = "/wallets/create-user-wallet"
 USERS = "/users"
 WALLET = "/wallets/user/{user_id}"
@@ -195,6 +212,9 @@ class World:
 
     client: httpx.AsyncClient
     container: Container
+    config: pytest.Config
+    transit_key: str = "wallets"
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def send(
         self,
@@ -250,6 +270,58 @@ class World:
     async def break_sealing(self) -> None:
         sealing = _UnopenableSeals(self.container.cipher())
         self.container.cipher.override(providers.Object(sealing))
+
+    async def busy_deriving(self) -> None:
+        """Another caller's key derivation holds the only slot (BUSY) from now on, for longer
+        than a request may wait for it.
+        """
+        cache = self.container.key_cache()
+        started = cache.stats.derivations
+
+        async def derive() -> None:
+            with EncryptionKey.from_text("another caller's brand new key") as key:
+                await cache.stretched(key, bytes(16), HELD_DERIVATION)
+
+        self.background.append(asyncio.create_task(derive()))
+        while cache.stats.derivations == started:  # counted once the slot is taken
+            await asyncio.sleep(0.001)
+
+    async def on_a_new_memory_key(self) -> None:
+        """From now on the backend is another in-process one, with a key of its own."""
+        await self._use_backend(InMemoryKeyWrapper())
+
+    async def on_transit(self) -> None:
+        """From now on the backend is a transit key of the session's OpenBao (as `kms init`
+        makes it), reached with a token of the wallets' policy on it. Skipped without OpenBao,
+        failed under CI=true.
+        """
+        server = shared_server(self.config)
+        self.transit_key = created_key(server)
+        token = server.wallet_token(self.transit_key)
+        await self._use_backend(transit_wrapper(server, self.transit_key, token))
+
+    async def transit_unreachable(self) -> None:
+        """From now on nothing listens at the transit backend's address."""
+        unreachable = TransitKeyWrapper(
+            NOTHING_LISTENS, "s.a-token-of-no-server", self.transit_key, TIMEOUT_SECONDS
+        )
+        await self._use_backend(unreachable)
+
+    async def transit_refusing(self) -> None:
+        """From now on the transit token is one whose policy is on another key."""
+        server = shared_server(self.config)
+        token = server.wallet_token(created_key(server))
+        await self._use_backend(transit_wrapper(server, self.transit_key, token))
+
+    async def _use_backend(self, wrapper: KeyWrapper) -> None:
+        """Close the backend in use and put `wrapper` in its place; the cipher is made again."""
+        await close_key_wrapper(self.container)
+        self.container.key_wrapper.override(providers.Object(wrapper))
+        self.container.cipher.reset()
+
+    async def settle(self) -> None:
+        """Wait for what the steps left running."""
+        await asyncio.gather(*self.background)
 
 
 class _UnopenableSeals:
@@ -488,6 +560,28 @@ def _custody_cases() -> Iterator[Case]:
     yield Case("post", RESUME, 404, "wallet-not-found", _send("post", RESUME))
 
 
+def _key_use_cases() -> Iterator[Case]:
+    """What every operation that stretches the caller's key and wraps or unwraps the wallet's
+    share can answer: no derivation slot, and the key-management backend unreachable, refusing,
+    or not holding the key that wrapped the wallet's share.
+    """
+    # A creation wraps a new wallet's share; the other operations unwrap an existing one's.
+    unreachable = _send("post", CREATE, World.user)  # the deployment's setting from the start
+    yield Case("post", CREATE, 503, "kms-unavailable", unreachable, {"kms": UNREACHABLE_TRANSIT})
+    for path, settings in ((CREATE, {}), (SIGN, {}), (ROTATE, {}), (EXPORT, ALLOWED)):
+        ready: Step = World.user if path == CREATE else World.wallet
+        busy = _send("post", path, ready, World.busy_deriving)
+        yield Case("post", path, 503, "busy", busy, {**settings, **BUSY})
+        if path != CREATE:
+            gone = _send("post", path, World.on_transit, ready, World.transit_unreachable)
+            yield Case("post", path, 503, "kms-unavailable", gone, settings)
+        refused = _send("post", path, World.on_transit, ready, World.transit_refusing)
+        yield Case("post", path, 500, "kms-refused", refused, settings)
+        new_key = World.on_a_new_memory_key
+        mismatch = _send("post", path, new_key, World.wallet, new_key)
+        yield Case("post", path, 500, "kms-key-mismatch", mismatch, settings)
+
+
 def _metrics_cases() -> Iterator[Case]:
     yield Case("get", "/metrics", 200, "metrics", _send("get", "/metrics"))
 
@@ -504,6 +598,7 @@ CASES = [
     *_reading_cases(),
     *_registration_and_creation_cases(),
     *_custody_cases(),
+    *_key_use_cases(),
     *_health_cases(),
     *_metrics_cases(),
 ]
@@ -516,14 +611,18 @@ def test_every_documented_response_example_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-async def test_the_server_sends_what_the_document_shows(case: Case) -> None:
+async def test_the_server_sends_what_the_document_shows(
+    case: Case, request: pytest.FixtureRequest
+) -> None:
     settings = settings_for(case.database_url, **case.settings)
     # In memory there is nothing to migrate; the unreachable database cannot be migrated.
     async with (
         open_container(settings, apply_migrations=False) as container,
         http_client(container) as client,
     ):
-        response = await case.send(World(client, container))
+        world = World(client, container, request.config)
+        response = await case.send(world)
+        await world.settle()
     documented = next(
         example
         for example in RESPONSE_EXAMPLES
@@ -542,6 +641,8 @@ async def test_the_server_sends_what_the_document_shows(case: Case) -> None:
     _validate(body, documented.schema)
     if documented.media_type == PROBLEM_JSON:
         assert body == documented.value  # the example is what the server says, word for word
+        if _rows()[case.status, body["type"]].retry_after:
+            assert int(response.headers["retry-after"]) >= 1
     else:
         assert _shape(body) == _shape(documented.value)
 
