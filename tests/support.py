@@ -265,6 +265,13 @@ class FaultyCipher:
         await self._faults.pass_through("cipher.decrypt")
         return await self._inner.decrypt(envelope, key, binding)
 
+    async def rewrap(self, envelope: str, binding: WalletBinding) -> str | None:
+        await self._faults.pass_through("cipher.rewrap")
+        return await self._inner.rewrap(envelope, binding)
+
+    def is_current(self, envelope: str) -> bool:
+        return self._inner.is_current(envelope)
+
 
 @contextmanager
 def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyGenerator]:

@@ -27,6 +27,11 @@ class InMemoryKeyWrapper:
         self._newest: str | None = None
         self.calls = 0
 
+    @property
+    def newest(self) -> str | None:
+        """The key_ref of the version that wraps now (None before the first key)."""
+        return self._newest
+
     async def wrap(self, share: bytes, context: bytes) -> WrappedShare:
         self.calls += 1
         if len(share) != SHARE_BYTES:

@@ -1,11 +1,13 @@
 """Property harness: random interleavings of the whole wallet lifecycle (register, create, replay,
-get, sign, rotate one key or all, suspend, resume, export, list events, verify the audit trail)
+get, sign, rotate one key or all, suspend, resume, export, list events, verify the audit trail;
+with a key-management backend in half the runs, its key rotated and every wallet rewrapped)
 on the in-memory adapters, built through the container with every port fault-injecting, so that
 any step can fail at any repository call, commit or crypto step it makes.
 
 After every step: the store equals the model (users, one wallet per user, status, export, the
 type of every audit event), a step that raised changed nothing, every audit chain verifies, and
-exactly one of the known keys (the model's, after rotations) opens each wallet, to its public key.
+exactly one of the known keys (the model's, after rotations) opens each wallet, to its public key,
+and with a backend every envelope is v2.
 """
 
 import asyncio
@@ -17,6 +19,7 @@ from datetime import datetime
 from typing import TypeVar
 
 import pytest
+from dependency_injector import providers
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,15 +29,19 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
+    precondition,
     rule,
 )
 from nacl.public import PrivateKey, SealedBox
 from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder, TransactionEnvelope
 
+from adapters.crypto.envelope_v2 import EnvelopeV2
+from adapters.kms.memory import InMemoryKeyWrapper
 from application.create_user_wallet import CreateWalletRequest
 from application.export_wallet import ExportRequest
 from application.register_user import RegisterUserRequest
 from application.results import UserResult, WalletResult
+from application.rewrap_all import RewrapProgress
 from application.rotate_all_keys import RotationProgress
 from application.rotate_encryption_key import RotateKeyRequest
 from application.sign_transaction import SignRequest, SignResult
@@ -133,14 +140,22 @@ class WalletMachine(RuleBasedStateMachine):
     @initialize(
         targets=(users, wallet_owners),
         allow_export=st.booleans(),
+        with_kms=st.booleans(),
         seeded=st.lists(st.tuples(USER_IDS, st.sampled_from(KEYS)), min_size=1, max_size=3),
     )
-    def build(self, allow_export: bool, seeded: list[tuple[str, str]]) -> MultipleResults[str]:
-        """The container; and, so that runs start deep, a few users with wallets already."""
+    def build(
+        self, allow_export: bool, with_kms: bool, seeded: list[tuple[str, str]]
+    ) -> MultipleResults[str]:
+        """The container, with a key-management backend or without; and, so that runs start
+        deep, a few users with wallets already.
+        """
         self.allow_export = allow_export
         self.container = build_container(
             settings_for("memory://", allow_export=allow_export, rotation_batch_size=BATCH)
         )
+        self.wrapper = InMemoryKeyWrapper() if with_kms else None
+        if self.wrapper is not None:
+            self.container.key_wrapper.override(providers.Object(self.wrapper))
         self.store = self.container.memory_store()
         # The real ports, taken before the faulty ones replace them: checks must not reach faults.
         self.cipher = self.container.cipher()
@@ -367,6 +382,42 @@ class WalletMachine(RuleBasedStateMachine):
             wallet.key = new_key
             wallet.events.append(EventType.ROTATED)
 
+    def has_kms(self) -> bool:
+        return self.wrapper is not None
+
+    @precondition(has_kms)
+    @rule()
+    def rotate_backend_key(self) -> None:
+        assert self.wrapper is not None
+        self.run(self.wrapper.rotate_key())
+
+    @precondition(has_kms)
+    @rule(fault=BULK_FAULT)
+    def rewrap_all(self, fault: Fault | None) -> None:
+        assert self.wrapper is not None
+        newest = self.wrapper.newest
+        before = StoreSnapshot.of(self.store)
+        outcome = self.attempt(self.container.rewrap_all(), fault, atomic=False)
+        in_order = sorted(self.wallets.values(), key=lambda wallet: wallet.wallet_id)
+        if outcome is None:
+            done = self.faults.trace[:-1].count("commit") * BATCH
+            for wallet in in_order[done:]:
+                stored = self.store.wallets_by_user[wallet.user_id]
+                assert stored == before.wallets_by_user[wallet.user_id]
+            in_order = in_order[:done]
+        stale = [
+            wallet
+            for wallet in in_order
+            if _key_ref(before.wallets_by_user[wallet.user_id].encrypted_key) != newest
+        ]
+        if outcome is not None:
+            assert isinstance(outcome, RewrapProgress), repr(outcome)
+            assert (outcome.rewrapped, outcome.current) == (len(stale), len(in_order) - len(stale))
+            assert (outcome.without_second_factor, outcome.failed) == (0, [])
+        for wallet in stale:
+            assert _key_ref(self.store.wallets_by_user[wallet.user_id].encrypted_key) == newest
+            wallet.events.append(EventType.REWRAPPED)
+
     @rule(user_id=wallet_owners | USER_IDS, suspend=st.booleans(), fault=FAULT)
     def set_status(self, user_id: str, suspend: bool, fault: Fault | None) -> None:
         use_case = self.container.suspend_wallet() if suspend else self.container.resume_wallet()
@@ -446,6 +497,12 @@ class WalletMachine(RuleBasedStateMachine):
             assert [event.type for event in store.events[wallet.id]] == model.events
 
     @invariant()
+    def every_envelope_has_the_second_factor_when_there_is_a_backend(self) -> None:
+        if self.wrapper is not None:
+            for wallet in self.store.wallets_by_user.values():
+                assert wallet.encrypted_key.startswith("wo2$")
+
+    @invariant()
     def audit_chains_verify(self) -> None:
         for wallet_id, events in self.store.events.items():
             assert first_broken_link(wallet_id, events) is None
@@ -472,6 +529,11 @@ class WalletMachine(RuleBasedStateMachine):
         self.ports.close()
         self.loop.run_until_complete(self.loop.shutdown_default_executor())
         self.loop.close()
+
+
+def _key_ref(envelope: str) -> str:
+    """The key version that wrapped a v2 envelope's second factor."""
+    return EnvelopeV2.parse(envelope).share.key_ref
 
 
 def _payment(source: str, network: str) -> str:
