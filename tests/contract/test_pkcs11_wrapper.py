@@ -68,7 +68,7 @@ async def test_the_pin_appears_in_no_repr_error_or_log(
     async with pkcs11_wrapper(request.config, pool_size=1, timeout=0.2) as slow:
         await slow.ensure_key()
         release = threading.Event()
-        holder = asyncio.create_task(slow._run(lambda _, __: release.wait(5)))
+        holder = asyncio.create_task(slow._sessions.run(lambda _, __: release.wait(5)))
         await asyncio.sleep(0.05)
         with pytest.raises(KmsUnavailable) as unavailable:
             await slow.wrap(_share(), CONTEXT)
@@ -90,8 +90,8 @@ async def test_a_wrong_pin_is_refused_and_not_offered_again(
             await wrong.ensure_key()
         with pytest.raises(KmsRefused, match="refused the user PIN"):
             await wrong.wrap(_share(), CONTEXT)
-        assert wrong._process is not None
-        assert not wrong._process.sessions
+        assert wrong._sessions.process is not None
+        assert not wrong._sessions.process.sessions
 
 
 async def test_a_pin_other_than_the_one_this_process_logged_in_with_is_refused(
@@ -150,7 +150,7 @@ async def test_the_key_is_made_in_the_token_sensitive_and_not_extractable(
         names += [Attribute.SIGN, Attribute.LABEL, Attribute.ID]
         return {name: key[name] for name in names}
 
-    values = await ready._run(attributes)
+    values = await ready._sessions.run(attributes)
     assert values[Attribute.TOKEN]
     assert values[Attribute.PRIVATE]
     assert values[Attribute.SENSITIVE]
@@ -171,7 +171,7 @@ async def test_a_call_waiting_for_the_only_session_gives_up_at_the_deadline(
     async with pkcs11_wrapper(request.config, pool_size=1, timeout=0.5) as wrapper:
         await wrapper.ensure_key()
         release = threading.Event()
-        holder = asyncio.create_task(wrapper._run(lambda _, __: release.wait(5)))
+        holder = asyncio.create_task(wrapper._sessions.run(lambda _, __: release.wait(5)))
         await asyncio.sleep(0.05)
         started = time.monotonic()
         with pytest.raises(KmsUnavailable) as raised:
@@ -195,8 +195,8 @@ async def test_many_concurrent_calls_share_a_small_pool(request: pytest.FixtureR
             return await wrapper.unwrap(await wrapper.wrap(share, CONTEXT), CONTEXT) == share
 
         assert all(await asyncio.gather(*(round_trip() for _ in range(200))))
-        assert wrapper._process is not None
-        assert 1 <= len(wrapper._process.sessions) <= 4
+        assert wrapper._sessions.process is not None
+        assert 1 <= len(wrapper._sessions.process.sessions) <= 4
 
 
 def _in_forked_child(wrapper: Pkcs11KeyWrapper, before: WrappedShare, share: bytes) -> None:
@@ -266,7 +266,7 @@ async def test_of_two_keys_of_one_version_every_process_picks_the_same(
         wrapper._refresh(process, held)
         return sorted(held.keys)
 
-    ids = await wrapper._run(make_version_1)
+    ids = await wrapper._sessions.run(make_version_1)
     assert len(ids) == 2
     assert all(key_ref.startswith("00000001") for key_ref in ids)
     assert await wrapper.ensure_key() is False
