@@ -35,5 +35,6 @@ migrate:
 # benchmarks (bounded, about 8 minutes; needs pgbench and wrk; results in bench/results/)
 bench:
     uv run python bench/cipher_bench.py
+    uv run python bench/kms_bench.py
     uv run python bench/suite.py
     uv run python bench/chart.py
