@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.kms.base import KeyWrapper
-from adapters.kms.pkcs11 import Pkcs11KeyWrapper
-from adapters.kms.transit import TransitKeyWrapper
 
 NONE, PKCS11, TRANSIT = "none", "pkcs11", "transit"
 KMS_BACKENDS = (NONE, PKCS11, TRANSIT)
@@ -76,14 +74,19 @@ class KmsSettings:
 
     def key_wrapper(self, timeout: float) -> KeyWrapper | None:
         """The configured backend's adapter, each call bounded by `timeout` seconds; None for
-        `none`.
+        `none`. Each backend's library is imported here, when it is configured: a deployment
+        without one does not pay for loading it at every start.
         """
         if self.pkcs11 is not None:
+            from adapters.kms.pkcs11 import Pkcs11KeyWrapper  # noqa: PLC0415 - see above
+
             pkcs11 = self.pkcs11
             return Pkcs11KeyWrapper(
                 pkcs11.module, pkcs11.token_label, pkcs11.pin, pkcs11.key_label, timeout
             )
         if self.transit is not None:
+            from adapters.kms.transit import TransitKeyWrapper  # noqa: PLC0415 - see above
+
             transit = self.transit
             return TransitKeyWrapper(
                 transit.addr, transit.token, transit.key, timeout, mount=transit.mount
