@@ -50,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as error:
         _fail(detail_of(error, cli_name))
         row = problem_type_of(error)
+        if row is not None and row.detail is not None:
+            # What the API keeps for its log (backend, key, reason) is for this operator.
+            _fail(str(error))
         return EXIT_FAILED if row is None else row.exit_code
 
 

@@ -690,13 +690,6 @@ def test_a_refusing_backend_exits_1_without_showing_its_secrets(
         assert secret not in refusal.stdout + refusal.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/cli.py:50-51 prints only the KmsRefused row's fixed detail "
-    "(entrypoints/errors.py:136), which names neither the backend nor the key and says an "
-    "operator has been told, while the CLI logs nothing (only the HTTP edge logs the line "
-    "naming them, entrypoints/http/problems.py _report_kms_refused)",
-)
 @pytest.mark.parametrize("case", ["wrong pin", "missing key"])
 def test_a_refusing_backend_is_named_with_its_key(refusals: dict[str, Refusal], case: str) -> None:
     refusal = refusals[case]

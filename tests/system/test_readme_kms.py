@@ -134,16 +134,10 @@ def _assert_upgraded_and_rewrapped(script: Script, backend: str) -> None:
     assert _stored_envelope(script.home).split("$")[5] == backend
 
 
-def _openbao_block(port: int, *, wait_for_the_server: bool) -> list[str]:
-    """The OpenBao block on `port`; with `wait_for_the_server`, one line added after the line
-    that starts the server in the background: wait until it answers."""
-    assert sum(README_PORT in command for command in OPENBAO_BLOCK) == 3, OPENBAO_BLOCK
-    commands = [command.replace(README_PORT, f"127.0.0.1:{port}") for command in OPENBAO_BLOCK]
-    if wait_for_the_server:
-        health = f"http://127.0.0.1:{port}/v1/sys/health"
-        wait = f"for _ in $(seq 200); do curl -sf {health} >/dev/null && break; sleep 0.1; done"
-        commands.insert(1, wait)
-    return commands
+def _openbao_block(port: int) -> list[str]:
+    """The OpenBao block on `port` (it starts a server, waits until it answers, then uses it)."""
+    assert sum(README_PORT in command for command in OPENBAO_BLOCK) == 4, OPENBAO_BLOCK
+    return [command.replace(README_PORT, f"127.0.0.1:{port}") for command in OPENBAO_BLOCK]
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +148,7 @@ def scripts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Scri
     required_tool(README_MODULE if Path(README_MODULE).is_file() else None, "softhsm2", "it")
     require_bao()
     hsm_home, bao_home = tmp_path_factory.mktemp("readme-hsm"), tmp_path_factory.mktemp("bao")
-    openbao = _openbao_block(free_port(), wait_for_the_server=True)
+    openbao = _openbao_block(free_port())
     started: dict[str, Script] = {}
     try:
         softhsm2 = _script(_first_wallet(), SOFTHSM_BLOCK, KMS_BLOCK)
@@ -171,30 +165,4 @@ def test_the_softhsm2_block_then_kms_upgrade_rotate_rewrap(scripts: dict[str, Sc
 
 
 def test_the_openbao_block_then_kms_upgrade_rotate_rewrap(scripts: dict[str, Script]) -> None:
-    """The block, with one line added: wait until the dev server answers (see the next test)."""
     _assert_upgraded_and_rewrapped(scripts["openbao"], "transit")
-
-
-RACE = (
-    "README.md, 'With an HSM or a KMS', OpenBao block: `uv run bao server -dev … &` is followed "
-    "at once by `uv run bao secrets enable transit`, which often (4 runs in 8 here) reaches the "
-    "dev server before it is ready and fails ('Error enabling: Post …: connect: connection "
-    "refused' or '…: EOF', exit 2)"
-)
-
-
-def test_the_openbao_block_exactly_as_written(tmp_path: Path) -> None:
-    """As written, the block races its own background server: when the race is lost (and only
-    then) the test is an expected failure, naming the README's bug."""
-    require_bao()
-    block = _openbao_block(free_port(), wait_for_the_server=False)
-    script = Script.start(tmp_path, _script(block))
-    try:
-        script.process.wait(timeout=SCRIPT_TIMEOUT_SECONDS)
-    finally:
-        script.stop()
-    output = (tmp_path / "readme.log").read_text()
-    lost = "Error enabling: Post" in output and "failed: BAO_ADDR=" in output
-    if script.process.returncode != 0 and lost:
-        pytest.xfail(RACE)
-    assert script.process.returncode == 0, output
