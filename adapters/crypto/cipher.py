@@ -59,6 +59,7 @@ class Argon2AeadCipher:
         self._keys = keys
         self._deployment_salt = deployment_salt
         self._wrapper = wrapper
+        self._wrapper_name = None if wrapper is None else wrapper.name
 
     async def prepare(self, key: EncryptionKey) -> PreparedKey:
         salt = await self._deployment_salt()
@@ -112,10 +113,15 @@ class Argon2AeadCipher:
         return None if share is None else parsed.with_share(share).to_text()
 
     def is_current(self, envelope: str) -> bool:
-        if self._wrapper is None:
-            return envelope.startswith(f"{Envelope.VERSION}$")
-        prefix = f"{EnvelopeV2.VERSION}$"
-        return envelope.startswith(prefix) and _backend_of(envelope) == self._wrapper.name
+        """Whether the envelope is intact and of the kind `encrypt` writes now (a damaged one is
+        not: a bulk command then opens it, and lists it as damaged).
+        """
+        parser = Envelope.parse if self._wrapper is None else EnvelopeV2.parse
+        try:
+            parsed = parser(envelope)
+        except EnvelopeTampered:
+            return False
+        return not isinstance(parsed, EnvelopeV2) or parsed.share.backend == self._wrapper_name
 
     async def _decrypt_v2(
         self, parsed: EnvelopeV2, key: EncryptionKey, binding: WalletBinding
@@ -151,13 +157,3 @@ class Argon2AeadCipher:
         if isinstance(key, PreparedKey) and key.scope == (salt, params):
             return bytes(key.material.reveal())
         return await self._keys.stretched(key, salt, params)
-
-
-_BACKEND_FIELD = 5
-"""wo2$argon2id$<params>$<salt>$<check>$<backend>$..."""
-
-
-def _backend_of(envelope: str) -> str:
-    """The backend named by a v2 envelope's text, unparsed ('' if it has no such field)."""
-    fields = envelope.split("$", _BACKEND_FIELD + 1)
-    return fields[_BACKEND_FIELD] if len(fields) > _BACKEND_FIELD else ""

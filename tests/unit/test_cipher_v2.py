@@ -260,6 +260,9 @@ async def test_is_current_only_for_what_encrypt_writes_now() -> None:
     assert not without.is_current("")
     await wrapper.rotate_key()  # an older key version is still the current kind: RewrapAll's job
     assert with_backend.is_current(v2)
+    damaged = v2[:-1] + ("A" if v2[-1] != "A" else "B")  # its checksum no longer matches
+    assert not with_backend.is_current(damaged)  # so `kms upgrade` opens it, and lists it
+    assert not without.is_current(v1[:-1] + ("A" if v1[-1] != "A" else "B"))
 
 
 async def test_one_backend_call_to_seal_and_one_to_open() -> None:
