@@ -16,6 +16,8 @@ class Field(StrEnum):
     TRANSACTION_XDR = "transaction_xdr"
     NETWORK_PASSPHRASE = "network_passphrase"  # noqa: S105 - a field name, not a secret
     RECIPIENT_PUBLIC_KEY = "recipient_public_key"
+    SIGNERS = "signers"
+    THRESHOLDS = "thresholds"
     CURSOR = "cursor"
     LIMIT = "limit"
 

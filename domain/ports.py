@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.audit import WalletEvent
+from domain.authorization import InspectedEnvelope
 from domain.model import KeyPair, User, Wallet, WalletBinding
 from domain.secrets import EncryptionKey, SecretSeed
 
@@ -187,6 +188,23 @@ class TransactionSigner(Protocol):
         """The base64 XDR of the transaction envelope (or fee-bump envelope) with one more
         signature, by the keypair of `seed`, over the transaction's hash for that network.
         Raises InvalidInput when `envelope_xdr` is not a transaction envelope.
+        """
+        ...
+
+
+class TransactionInspector(Protocol):
+    """Reads who signed a Stellar transaction and what it needs, changing nothing."""
+
+    def inspect(
+        self, envelope_xdr: str, network_passphrase: str, keys: tuple[str, ...]
+    ) -> InspectedEnvelope:
+        """For the transaction of a v0, v1 or fee-bump envelope (base64 XDR), and for a fee-bump
+        one also for its outer transaction: the hash for that network, the threshold category it
+        needs (the highest of its operations'; LOW for a fee bump), which of `keys` have a
+        signature that verifies over that hash, and how many signatures match none of them.
+        Raises InvalidInput when `envelope_xdr` is not a transaction envelope
+        (Field.TRANSACTION_XDR) or a key is not an ed25519 account key, 'G...' (Field.SIGNERS).
+        Needs no store and no secret.
         """
         ...
 

@@ -16,6 +16,8 @@ from application.register_user import RegisterUserRequest
 from domain.errors import DomainError
 from entrypoints.cli_custody import rotate_keys, verify_audit
 from entrypoints.cli_doctor import run_doctor
+from entrypoints.cli_inspect import add_parser as add_inspect_parser
+from entrypoints.cli_inspect import inspect
 from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, cli_name, read_key
 from entrypoints.cli_kms import ACTIONS as KMS_ACTIONS
 from entrypoints.cli_kms import run_kms
@@ -99,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     kms.add_argument("action", choices=KMS_ACTIONS)
     kms.add_argument("--dry-run", action="store_true", help="rewrap, upgrade: count only")
     kms.add_argument("--batch-size", type=_positive, help="rewrap, upgrade: wallets per batch")
+    add_inspect_parser(commands)
     for command in (create_user, create_wallet, get_wallet, rotate, audit, kms):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
@@ -112,7 +115,8 @@ def _positive(text: str) -> int:
 
 
 async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
-    migrate_first = args.command == "migrate" or not args.no_migrate
+    # `inspect` touches no database: nothing to migrate.
+    migrate_first = args.command == "migrate" or not getattr(args, "no_migrate", True)
     if args.command in {"rotate-keys", "kms"} and args.batch_size:
         settings = dataclasses.replace(settings, rotation_batch_size=args.batch_size)
     async with open_container(settings, apply_migrations=migrate_first) as container:
@@ -149,6 +153,7 @@ _COMMANDS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[object]
     "create-user": _create_user,
     "create-wallet": _create_wallet,
     "get-wallet": _get_wallet,
+    "inspect": inspect,
 }
 
 

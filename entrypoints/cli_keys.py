@@ -10,7 +10,12 @@ from domain.secrets import EncryptionKey
 KEY_VARIABLE = "WALLET_ENCRYPTION_KEY"
 NEW_KEY_VARIABLE = "WALLET_NEW_ENCRYPTION_KEY"
 _VARIABLES = {Field.ENCRYPTION_KEY: KEY_VARIABLE, Field.NEW_ENCRYPTION_KEY: NEW_KEY_VARIABLE}
-_OPTIONS = {Field.NEW_USER_ID: "--id"}
+_OPTIONS = {
+    Field.NEW_USER_ID: "--id",
+    Field.TRANSACTION_XDR: "--xdr",
+    Field.NETWORK_PASSPHRASE: "--network",
+    Field.SIGNERS: "--signer",
+}
 
 
 def cli_name(field: Field) -> str:

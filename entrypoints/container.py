@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 from adapters.crypto.cipher import Argon2AeadCipher
 from adapters.crypto.key_cache import StretchedKeyCache
 from adapters.crypto.sealed_export import SealedBoxSealer
+from adapters.crypto.stellar_inspector import StellarTransactionInspector
 from adapters.crypto.stellar_keys import StellarKeyGenerator
 from adapters.crypto.stellar_signer import StellarTransactionSigner
 from adapters.kms.base import KeyWrapper
@@ -21,6 +22,7 @@ from application.create_user_wallet import CreateUserWallet
 from application.export_wallet import ExportWallet
 from application.get_user import GetUser
 from application.get_wallet_by_user import GetWalletByUser
+from application.inspect_transaction import InspectTransaction
 from application.register_user import RegisterUser
 from application.rewrap_all import RewrapAll
 from application.rotate_all_keys import RotateAllKeys
@@ -111,6 +113,10 @@ class Container(containers.DeclarativeContainer):
         cipher=cipher,
         signer=signer,
         networks=settings.provided.networks,
+    )
+    inspector = providers.Singleton(StellarTransactionInspector)
+    inspect_transaction = providers.Factory(
+        InspectTransaction, inspector=inspector, networks=settings.provided.networks
     )
     rotate_encryption_key = providers.Factory(
         RotateEncryptionKey, uow=unit_of_work, cipher=cipher, key_generator=key_generator

@@ -1,4 +1,6 @@
-"""TransactionSigner on stellar-sdk's XDR types: one more signature, every other byte kept."""
+"""TransactionSigner on stellar-sdk's XDR types: one more signature, every other byte kept. Its
+parsing and hashing serve StellarTransactionInspector too.
+"""
 
 import base64
 import binascii
@@ -29,12 +31,9 @@ class StellarTransactionSigner:
     """
 
     def sign(self, envelope_xdr: str, network_passphrase: str, seed: SecretSeed) -> Signed:
-        envelope = _decode(envelope_xdr)
-        signatures, tagged = _signatures_and_transaction(envelope)
-        payload = stellar_xdr.TransactionSignaturePayload(
-            stellar_xdr.Hash(Network(network_passphrase).network_id()), tagged
-        )
-        transaction_hash = hashlib.sha256(payload.to_xdr_bytes()).digest()
+        envelope = decode_envelope(envelope_xdr)
+        signatures, tagged = signatures_and_transaction(envelope)
+        transaction_hash = hash_for(tagged, network_passphrase)
         signature = (
             Keypair.from_raw_ed25519_seed(bytes(seed.reveal()))
             .sign_decorated(transaction_hash)
@@ -47,7 +46,17 @@ class StellarTransactionSigner:
         return Signed(envelope_xdr=envelope.to_xdr(), transaction_hash=transaction_hash.hex())
 
 
-def _decode(text: str) -> stellar_xdr.TransactionEnvelope:
+def hash_for(
+    tagged: stellar_xdr.TransactionSignaturePayloadTaggedTransaction, network_passphrase: str
+) -> bytes:
+    """The hash a transaction's signers sign on this network."""
+    payload = stellar_xdr.TransactionSignaturePayload(
+        stellar_xdr.Hash(Network(network_passphrase).network_id()), tagged
+    )
+    return hashlib.sha256(payload.to_xdr_bytes()).digest()
+
+
+def decode_envelope(text: str) -> stellar_xdr.TransactionEnvelope:
     if not text:
         raise InvalidInput(_FIELD, "is empty")
     try:
@@ -68,7 +77,7 @@ def _decode(text: str) -> stellar_xdr.TransactionEnvelope:
     return envelope
 
 
-def _signatures_and_transaction(
+def signatures_and_transaction(
     envelope: stellar_xdr.TransactionEnvelope,
 ) -> tuple[
     list[stellar_xdr.DecoratedSignature], stellar_xdr.TransactionSignaturePayloadTaggedTransaction

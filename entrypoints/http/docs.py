@@ -206,8 +206,8 @@ _EVERY_PROTECTED_ROUTE = (
     UNAUTHORIZED_EXAMPLE,
     RATE_LIMITED_EXAMPLE,
     ProblemExample(INTERNAL_ERROR, INTERNAL_ERROR.detail or "", INTERNAL_ERROR.meaning),
-    raised(ERROR_EXAMPLES[StoreUnavailable]),
 )
+_EVERY_STORED_ROUTE = (raised(ERROR_EXAMPLES[StoreUnavailable]),)
 _EVERY_OPERATION = (
     ProblemExample(HEADERS_TOO_LARGE, request_checks.HEADERS_TOO_LARGE, HEADERS_TOO_LARGE.meaning),
 )
@@ -261,10 +261,12 @@ def protected(
     *raises: Raises,
     requests: tuple[NamedExample, ...] = (),
     path_id: bool = False,
+    store: bool = True,
 ) -> OperationDocs:
     """An operation behind the bearer token, which can raise `raises`. It can also answer what
-    every such operation can (token, rate limit, store, internal error), what every body can
-    when it takes one (shown by `requests`), and a bad user id when `path_id` says it has one.
+    every such operation can (token, rate limit, internal error), what every body can when it
+    takes one (shown by `requests`), a bad user id when `path_id` says it has one, and, unless
+    `store` says it touches none, that the store is unavailable.
     """
     return OperationDocs(
         successes,
@@ -272,6 +274,7 @@ def protected(
             *((_BAD_PATH_ID,) if path_id else ()),
             *map(_documented, raises),
             *_EVERY_PROTECTED_ROUTE,
+            *(_EVERY_STORED_ROUTE if store else ()),
             *(_every_body(requests) if requests else ()),
         ),
         requests,

@@ -24,15 +24,20 @@ from domain.errors import (
     WalletSuspended,
 )
 from entrypoints.http.schemas import (
+    AuthorizationBody,
     CreateWalletBody,
     EventBody,
     EventPageBody,
     ExportBody,
+    InspectBody,
+    InspectionBody,
     RegisterUserBody,
     RotateKeyBody,
     SealedSecretBody,
     SignBody,
     SignedBody,
+    SignerBody,
+    ThresholdsBody,
     UserBody,
     WalletBody,
 )
@@ -85,6 +90,36 @@ SIGNED_EXAMPLE = SignedBody(
     signed_transaction_xdr=_SIGNED_PAYMENT_XDR,
     transaction_hash=_TRANSACTION_HASH,
     public_key=_PUBLIC_KEY,
+)
+_FEE_PAYER = "GDQW6NXK4QPV7WRMBYAC5FG3Z3SZ5GV2WNHFDXTQF5UERQD6QGR2CTD7"
+_FEE_BUMP_XDR = (  # the signed payment above, its fee paid by _FEE_PAYER, who signed
+    "AAAABQAAAADhbzbq5B9f2iwOAC6U287lnpq6s05R3nAvaEjAfoGjoQAAAAAAAAGQAAAAAgAAAABEruigFVDUZ/Uq4KRQ"
+    "ytqBY+qAQjW9c74lL1Cjo3aZSQAAAGQAA+unCgawAQAAAAEAAAAAAAAAAAAAAABrNuyAAAAAAAAAAAEAAAAAAAAAAQAA"
+    "AAB66rYRr/BODEu5QgxhaKCTXK3jM04kMgoKhjmhow4M3wAAAAAAAAAADuaygAAAAAAAAAABo3aZSQAAAEA8FmvdTsSN"
+    "Kffm2wvNQz1JqjpPcsmPx5j0C4bXm7pWLvza04TQLY+zn9qVAOviV+wWf9P32nTNLHbSTUi4Gh8HAAAAAAAAAAF+gaOh"
+    "AAAAQC/gC9rCjqNPxzzRncIdgo1trX4uL1q751ml70wTb0c+TCevAlmW1XFZ9FpoFyr8Tv6LbrwKVBMQvw4GxxnGfgQ="
+)
+INSPECT_EXAMPLE = InspectBody(
+    transaction_xdr=_FEE_BUMP_XDR,
+    network_passphrase=_TESTNET,
+    signers=[SignerBody(_PUBLIC_KEY, 1), SignerBody(_FEE_PAYER, 1)],
+    thresholds=ThresholdsBody(low=1, medium=2, high=2),
+)
+INSPECTION_EXAMPLE = InspectionBody(
+    transaction_hash=_TRANSACTION_HASH,
+    signatures=[SignerBody(_PUBLIC_KEY, 1)],
+    unmatched_signatures=0,
+    weight=1,
+    required="medium",
+    met=False,
+    fee_bump=AuthorizationBody(
+        transaction_hash="478789d2877d1ed79203782652df0d45c31dee8f821c9995d3e8fa3a6a06b359",
+        signatures=[SignerBody(_FEE_PAYER, 1)],
+        unmatched_signatures=0,
+        weight=1,
+        required="low",
+        met=True,
+    ),
 )
 ROTATE_KEY_EXAMPLE = RotateKeyBody(encryption_key=EXAMPLE_KEY, new_encryption_key=EXAMPLE_NEW_KEY)
 EXPORT_EXAMPLE = ExportBody(

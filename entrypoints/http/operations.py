@@ -37,6 +37,7 @@ from entrypoints.http.docs import (
 )
 from entrypoints.http.schemas import (
     EventPageBody,
+    InspectionBody,
     SealedSecretBody,
     SignedBody,
     StatusBody,
@@ -114,6 +115,16 @@ _OPENS_THE_WALLET = (
 )
 """What every operation that opens the wallet with the caller's key can raise."""
 
+_INVALID_XDR = raised(
+    InvalidInput(Field.TRANSACTION_XDR, "is not a Stellar transaction envelope in XDR"),
+    "The transactionXdr is not a transaction envelope in canonical base64 XDR.",
+    name="invalid-input-xdr",
+)
+_INVALID_NETWORK = raised(
+    InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks"),
+    "The networkPassphrase is not one of WALLET_NETWORKS.",
+    name="invalid-input-network",
+)
 SIGN = protected(
     {
         HTTPStatus.OK: Success(
@@ -122,16 +133,8 @@ SIGN = protected(
             (example("signed", "A payment signed by the wallet", examples.SIGNED_EXAMPLE),),
         )
     },
-    raised(
-        InvalidInput(Field.TRANSACTION_XDR, "is not a Stellar transaction envelope in XDR"),
-        "The transactionXdr is not a transaction envelope in canonical base64 XDR.",
-        name="invalid-input-xdr",
-    ),
-    raised(
-        InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks"),
-        "The networkPassphrase is not one of WALLET_NETWORKS.",
-        name="invalid-input-network",
-    ),
+    _INVALID_XDR,
+    _INVALID_NETWORK,
     *_OPENS_THE_WALLET,
     requests=(example("testnet-payment", "A payment on the test network", examples.SIGN_EXAMPLE),),
 )
@@ -196,6 +199,38 @@ EVENTS = protected(
     field_error("cursor: Expected `int` >= 0", "The cursor is negative or the limit not 1 to 100."),
     WalletNotFound,
     path_id=True,
+)
+
+# Transactions, on their own: no wallet
+
+INSPECT = protected(
+    {
+        HTTPStatus.OK: Success(
+            InspectionBody,
+            "Who of the signers signed, their weight, the threshold needed and whether it is met; "
+            "for a fee-bump envelope the inner transaction's, and the outer one's in feeBump.",
+            (
+                example(
+                    "fee-bump",
+                    "A payment its source signed, in a fee bump its fee payer signed",
+                    examples.INSPECTION_EXAMPLE,
+                ),
+            ),
+        )
+    },
+    _INVALID_XDR,
+    _INVALID_NETWORK,
+    raised(
+        InvalidInput(Field.SIGNERS, "[1].key is listed twice"),
+        "A signer key is not an account key ('G…') or is listed twice.",
+        name="invalid-input-signers",
+    ),
+    field_error(
+        "thresholds.high: Expected `int` <= 255",
+        "A field is missing or of the wrong type, or a weight or threshold is not 0 to 255.",
+    ),
+    requests=(example("fee-bump", "A fee-bump payment", examples.INSPECT_EXAMPLE),),
+    store=False,
 )
 
 # Operations

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 import msgspec
 from litestar.params import Parameter
 
+from application.inspect_transaction import InspectRequest, InspectResult
 from application.results import UserResult, WalletResult
 from application.sign_transaction import SignResult
 from application.wallet_events import EventPage
+from domain.authorization import MAX_WEIGHT, Authorization, Signer, Signers, Thresholds
 from domain.model import MAX_EMAIL_CHARS, MAX_ID_CHARS
 from domain.secrets import EncryptionKey
 
@@ -228,3 +230,85 @@ class EventPageBody(msgspec.Struct, rename="camel"):
             for e in page.events
         ]
         return cls(events, page.next_cursor)
+
+
+Weight = Annotated[int, msgspec.Meta(ge=0, le=MAX_WEIGHT)]
+AccountKey = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=56, description="An ed25519 account key ('G…')."),
+]
+
+
+class SignerBody(msgspec.Struct):
+    """One signer of the account, with its weight."""
+
+    key: AccountKey
+    weight: Weight
+
+
+class ThresholdsBody(msgspec.Struct):
+    """The account's thresholds."""
+
+    low: Weight
+    medium: Weight
+    high: Weight
+
+
+class InspectBody(msgspec.Struct, rename="camel", forbid_unknown_fields=False):
+    """Check a transaction's signatures against an account's signers and thresholds."""
+
+    transaction_xdr: Xdr
+    network_passphrase: Passphrase
+    # An account has its master key and at most 20 other signers.
+    signers: Annotated[list[SignerBody], msgspec.Meta(max_length=21)]
+    thresholds: ThresholdsBody
+
+    def request(self) -> InspectRequest:
+        """The use case's request; InvalidInput for duplicate signer keys."""
+        signers = Signers(tuple(Signer(signer.key, signer.weight) for signer in self.signers))
+        t = self.thresholds
+        return InspectRequest(
+            self.transaction_xdr,
+            self.network_passphrase,
+            signers,
+            Thresholds(t.low, t.medium, t.high),
+        )
+
+
+class AuthorizationBody(msgspec.Struct, rename="camel"):
+    """Which listed signers signed the transaction (signatures verified over its hash for the
+    network), their total weight, the threshold category it needs and whether that weight meets
+    it; signatures by no listed key are counted in `unmatchedSignatures`.
+    """
+
+    transaction_hash: str
+    signatures: list[SignerBody]
+    unmatched_signatures: int
+    weight: int
+    required: Literal["low", "medium", "high"]
+    met: bool
+
+    @classmethod
+    def of(cls, result: Authorization) -> "AuthorizationBody":
+        return cls(
+            result.transaction_hash,
+            [SignerBody(signer.key, signer.weight) for signer in result.signatures],
+            result.unmatched_signatures,
+            result.weight,
+            result.required.value,
+            result.met,
+        )
+
+
+class InspectionBody(AuthorizationBody, rename="camel"):
+    """The transaction's authorization; for a fee-bump envelope, its inner transaction's, and
+    the outer one's in `feeBump` (null for other envelopes).
+    """
+
+    fee_bump: AuthorizationBody | None
+
+    @classmethod
+    def of_result(cls, result: InspectResult) -> "InspectionBody":
+        inner = AuthorizationBody.of(result.transaction)
+        fee_bump = None if result.fee_bump is None else AuthorizationBody.of(result.fee_bump)
+        return cls(**msgspec.structs.asdict(inner), fee_bump=fee_bump)

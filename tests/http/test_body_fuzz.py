@@ -83,7 +83,7 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 def test_every_post_route_is_fuzzed() -> None:
     assert "/users" in POSTS
     assert "/wallets/create-user-wallet" in POSTS
-    assert len(POSTS) == 7
+    assert len(POSTS) == 8
 
 
 @settings(

@@ -189,6 +189,7 @@ USERS = "/users"
 WALLET = "/wallets/user/{user_id}"
 SIGN, ROTATE, EXPORT = (f"{WALLET}/{verb}" for verb in ("sign", "rotate-key", "export"))
 SUSPEND, RESUME, EVENTS = (f"{WALLET}/{verb}" for verb in ("suspend", "resume", "events"))
+INSPECT = "/transactions/inspect"
 ALLOWED = {"allow_export": True}
 SETTINGS = {("post", EXPORT): ALLOWED}
 """Settings an operation needs to get past its first check (exports are off by default)."""
@@ -387,6 +388,15 @@ async def _failing_storage(world: World) -> None:
     world.container.unit_of_work.override(providers.Factory(_BrokenUnitOfWork))
 
 
+async def _failing_inspector(world: World) -> None:
+    """The transaction inspector fails, as nothing expects it to (it touches no storage)."""
+    world.container.inspector.override(providers.Object(object()))
+
+
+FAULTS: dict[tuple[str, str], Step] = {("post", INSPECT): _failing_inspector}
+"""How an operation is made to fail unexpectedly, where failing storage would not touch it."""
+
+
 class _BrokenUnitOfWork:
     async def __aenter__(self) -> Self:
         raise RuntimeError("injected")
@@ -429,7 +439,7 @@ def _common_cases() -> Iterator[Case]:
             {**settings, "rate_limit": (1, "minute")},
         )
         if _documents(method, path, 500):  # all but /metrics, which touches no storage
-            failing = _send(method, path, _failing_storage)
+            failing = _send(method, path, FAULTS.get((method, path), _failing_storage))
             yield Case(method, path, 500, "internal-error", failing, settings)
         if _documents(method, path, 503):
             unavailable = _send(method, path)
@@ -560,6 +570,19 @@ def _custody_cases() -> Iterator[Case]:
     yield Case("post", RESUME, 404, "wallet-not-found", _send("post", RESUME))
 
 
+def _inspection_cases() -> Iterator[Case]:
+    inspect = _request("post", INSPECT)
+    yield Case("post", INSPECT, 200, "fee-bump", _send("post", INSPECT))
+    bodies = {
+        "invalid-input-xdr": {**inspect, "transactionXdr": "bm90IGEgdHJhbnNhY3Rpb24="},
+        "invalid-input-network": {**inspect, "networkPassphrase": "A Private Network ; 2026"},
+        "invalid-input-signers": {**inspect, "signers": [inspect["signers"][0]] * 2},
+        "invalid-input": {**inspect, "thresholds": {"low": 1, "medium": 2, "high": 256}},
+    }
+    for name, body in bodies.items():
+        yield Case("post", INSPECT, 400, name, _send("post", INSPECT, body=body))
+
+
 def _key_use_cases() -> Iterator[Case]:
     """What every operation that stretches the caller's key and wraps or unwraps the wallet's
     share can answer: no derivation slot, and the key-management backend unreachable, refusing,
@@ -598,6 +621,7 @@ CASES = [
     *_reading_cases(),
     *_registration_and_creation_cases(),
     *_custody_cases(),
+    *_inspection_cases(),
     *_key_use_cases(),
     *_health_cases(),
     *_metrics_cases(),

@@ -51,7 +51,7 @@ def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
     custody = _commands(_code_block("## Custody operations", "sh"))
     assignments = [c for c in custody if re.match(r"^[A-Z_]+=", c)]
     curls = [c for c in basics + custody if c.startswith("curl")]
-    assert (len(basics), len(custody) - len(assignments)) == (7, 5)
+    assert (len(basics), len(custody) - len(assignments)) == (7, 6)
     for written in curls:
         command = written.replace("http://127.0.0.1:8000", server.base_url)
         result = subprocess.run(

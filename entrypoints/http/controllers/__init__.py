@@ -2,6 +2,7 @@
 
 from entrypoints.http.controllers.custody import CustodyController
 from entrypoints.http.controllers.operations import HealthController, MetricsController
+from entrypoints.http.controllers.transactions import TransactionController
 from entrypoints.http.controllers.users import UserController
 from entrypoints.http.controllers.wallets import WalletController
 
@@ -9,6 +10,7 @@ CONTROLLERS = [
     UserController,
     WalletController,
     CustodyController,
+    TransactionController,
     HealthController,
     MetricsController,
 ]
