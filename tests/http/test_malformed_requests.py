@@ -150,9 +150,14 @@ async def test_a_body_nested_past_the_limit_is_400(client: httpx.AsyncClient) ->
         _refused(await client.post(CREATE, content=content, headers=JSON), TOO_DEEP)
 
 
+SLOW_SECONDS = 3.0
+
+
 async def test_no_body_makes_the_checks_slow(client: httpx.AsyncClient) -> None:
-    """64 KiB built against the scan for strings (a quadratic one takes seconds on the first),
-    for the nesting and for repeated keys: each answered well within a second."""
+    """64 KiB built against the scan for strings (a quadratic one took seconds on the first),
+    for the nesting and for repeated keys: each is answered in tens of milliseconds here. The
+    bound is wide because a loaded CI machine once took 0.95 s on one; the quadratic scans it
+    guards against grow with the square of 64 KiB."""
     for content in (
         b"[" * 17 + b'\\"' * 32_000 + b"\\",
         b'["[",' * 13_000 + b"1]",
@@ -161,7 +166,7 @@ async def test_no_body_makes_the_checks_slow(client: httpx.AsyncClient) -> None:
     ):
         started = time.perf_counter()
         response = await client.post(CREATE, content=content, headers=JSON)
-        assert time.perf_counter() - started < 0.5, content[:40]
+        assert time.perf_counter() - started < SLOW_SECONDS, content[:40]
         _refused(response)
 
 
