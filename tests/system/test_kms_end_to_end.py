@@ -458,9 +458,13 @@ class Outage:
     ended: float
 
 
+READ_PAUSE_SECONDS = 0.05
+
+
 async def _outages_under_load(traffic: Traffic, bao: OpenBaoServer) -> list[Outage]:
-    """Creations, signatures and reads from 4 senders while the backend is killed then started
-    again on its port, and paused then resumed; bounded by count and time."""
+    """Creations, signatures and reads from 4 senders, and reads from one more, while the backend
+    is killed then started again on its port, and paused then resumed; bounded by count and
+    time."""
     owners = OUTAGE_USERS[:8]
     made = await asyncio.gather(*(traffic.create(user, KEY) for user in owners))
     assert {answer.status for answer in made} == {201}
@@ -473,9 +477,17 @@ async def _outages_under_load(traffic: Traffic, bao: OpenBaoServer) -> list[Outa
             return await traffic.sign(secrets.choice(owners), KEY)
         return await traffic.create(secrets.choice(OUTAGE_USERS), KEY)
 
+    async def paced_read() -> Answer:
+        """Reads of their own, so that every outage sees some (the mixed senders may all be
+        waiting on the backend at once)."""
+        answer = await traffic.read(secrets.choice(owners))
+        await asyncio.sleep(READ_PAUSE_SECONDS)
+        return answer
+
     stop = asyncio.Event()
-    load = asyncio.create_task(
-        traffic.keep_sending(mixed, stop, senders=4, max_requests=6000, seconds=60)
+    load = asyncio.gather(
+        traffic.keep_sending(mixed, stop, senders=4, max_requests=6000, seconds=60),
+        traffic.keep_sending(paced_read, stop, senders=1, max_requests=2000, seconds=60),
     )
     outages = []
     for name, cut, restore in (("kill", bao.kill, bao.start), ("pause", bao.pause, bao.resume)):
