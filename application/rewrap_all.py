@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.batches import in_batches
-from application.wallet_access import record
+from application.wallet_access import store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, KmsKeyMismatch
 from domain.model import Wallet
@@ -82,7 +82,5 @@ class RewrapAll:
             else:
                 progress.without_second_factor += 1
             return
-        rewrapped = wallet.reencrypted(envelope)
-        await uow.wallets.update(rewrapped)
-        await record(uow, rewrapped, EventType.REWRAPPED, actor)
+        await store_envelope(uow, wallet, envelope, EventType.REWRAPPED, actor=actor)
         progress.rewrapped += 1

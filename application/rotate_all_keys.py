@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.batches import in_batches
-from application.wallet_access import decrypt_seed, record, seal_checked
+from application.wallet_access import decrypt_seed, resealed, store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, WalletKeyMismatch
 from domain.model import Wallet
@@ -102,16 +102,13 @@ class RotateAllKeys:
             progress.already_rotated += 1
             return
         try:
-            with await decrypt_seed(self._cipher, wallet, old_key) as seed:
-                envelope = await seal_checked(
-                    self._cipher, self._key_generator, seed, new_key, wallet.binding
-                )
+            envelope = await resealed(self._cipher, self._key_generator, wallet, old_key, new_key)
         except (WalletKeyMismatch, EnvelopeTampered):
             progress.unopenable.append(wallet.id)
             return
-        rotated = wallet.reencrypted(envelope)
-        await uow.wallets.update(rotated)
-        await record(uow, rotated, EventType.ROTATED, actor, {"bulk": "true"})
+        await store_envelope(
+            uow, wallet, envelope, EventType.ROTATED, actor=actor, details={"bulk": "true"}
+        )
         progress.rotated += 1
 
     async def _opens(self, wallet: Wallet, key: EncryptionKey) -> bool:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from application.results import WalletResult
-from application.wallet_access import holding_opened, record, seal_checked
+from application.wallet_access import holding_opened, seal_checked, store_envelope
 from domain.audit import EventType
 from domain.model import Wallet
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
@@ -56,8 +56,8 @@ class RotateEncryptionKey:
         uow = self._uow
         async with holding_opened(uow, self._cipher, request.user_id, key, reseal) as held:
             wallet, envelope = held
-            rotated = wallet.reencrypted(envelope)
-            await uow.wallets.update(rotated)
-            await record(uow, rotated, EventType.ROTATED, request.actor)
+            rotated = await store_envelope(
+                uow, wallet, envelope, EventType.ROTATED, actor=request.actor
+            )
             await uow.commit()
         return WalletResult.of(rotated)

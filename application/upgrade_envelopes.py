@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.batches import in_batches
-from application.wallet_access import decrypt_seed, record, seal_checked
+from application.wallet_access import resealed, store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, KmsKeyMismatch, WalletKeyMismatch
 from domain.model import Wallet
@@ -91,17 +91,12 @@ class UpgradeEnvelopes:
             progress.current += 1
             return
         try:
-            with await decrypt_seed(self._cipher, wallet, key) as seed:
-                envelope = await seal_checked(
-                    self._cipher, self._key_generator, seed, key, wallet.binding
-                )
+            envelope = await resealed(self._cipher, self._key_generator, wallet, key, key)
         except WalletKeyMismatch:
             progress.other_key.append(wallet.id)
             return
         except (EnvelopeTampered, KmsKeyMismatch):
             progress.failed.append(wallet.id)
             return
-        upgraded = wallet.reencrypted(envelope)
-        await uow.wallets.update(upgraded)
-        await record(uow, upgraded, EventType.UPGRADED, actor)
+        await store_envelope(uow, wallet, envelope, EventType.UPGRADED, actor=actor)
         progress.upgraded += 1

@@ -106,6 +106,36 @@ async def seal_checked(
     return envelope
 
 
+async def resealed(
+    cipher: Cipher,
+    key_generator: KeyGenerator,
+    wallet: Wallet,
+    key: EncryptionKey,
+    new_key: EncryptionKey,
+) -> str:
+    """The wallet's seed, opened with `key` (as `decrypt_seed`), sealed anew under `new_key` and
+    checked (as `seal_checked`).
+    """
+    with await decrypt_seed(cipher, wallet, key) as seed:
+        return await seal_checked(cipher, key_generator, seed, new_key, wallet.binding)
+
+
+async def store_envelope(  # noqa: PLR0913 - the write, and the event that says why
+    uow: UnitOfWork,
+    wallet: Wallet,
+    envelope: str,
+    event_type: EventType,
+    *,
+    actor: str | None,
+    details: dict[str, str] | None = None,
+) -> Wallet:
+    """Write the held wallet with its seed sealed anew as `envelope`, and record why."""
+    changed = wallet.reencrypted(envelope)
+    await uow.wallets.update(changed)
+    await record(uow, changed, event_type, actor, details)
+    return changed
+
+
 async def record(
     uow: UnitOfWork,
     wallet: Wallet,

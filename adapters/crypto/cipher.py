@@ -59,7 +59,6 @@ class Argon2AeadCipher:
         self._keys = keys
         self._deployment_salt = deployment_salt
         self._wrapper = wrapper
-        self._wrapper_name = None if wrapper is None else wrapper.name
 
     async def prepare(self, key: EncryptionKey) -> PreparedKey:
         salt = await self._deployment_salt()
@@ -121,7 +120,9 @@ class Argon2AeadCipher:
             parsed = parser(envelope)
         except EnvelopeTampered:
             return False
-        return not isinstance(parsed, EnvelopeV2) or parsed.share.backend == self._wrapper_name
+        if not isinstance(parsed, EnvelopeV2):
+            return True
+        return self._wrapper is not None and parsed.share.backend == self._wrapper.name
 
     async def _decrypt_v2(
         self, parsed: EnvelopeV2, key: EncryptionKey, binding: WalletBinding
