@@ -209,6 +209,29 @@ class TransactionInspector(Protocol):
         ...
 
 
+class StellarNetwork(Protocol):
+    """A Stellar network, reached through a Horizon server: read sequence numbers, submit
+    transactions. Every call is bounded by a deadline; none holds a store connection.
+    """
+
+    async def sequence(self, account_id: str) -> int:
+        """The account's current sequence number. AccountNotOnNetwork when it does not exist;
+        NetworkUnavailable when the server is unreachable, answers 5xx or not in time.
+        """
+        ...
+
+    async def submit(self, envelope_xdr: str) -> "Submission":
+        """Submit a signed transaction envelope (base64 XDR) and wait for its ledger. A
+        transaction that the network already holds as applied (a retry of one that landed) is
+        reported as submitted, not refused. Refusals raise BadSequence, InsufficientFunds
+        (underfunded, low reserve, insufficient fee balance) or NetworkRejected (anything
+        else), each with the network's result codes; NetworkUnavailable when the server is
+        unreachable, answers 5xx or not in time (the transaction may still land: resubmitting
+        the same envelope is safe).
+        """
+        ...
+
+
 class SeedSealer(Protocol):
     """Seals a seed to a recipient's X25519 public key (anonymous sender, e.g. a sealed box)."""
 
@@ -217,6 +240,14 @@ class SeedSealer(Protocol):
         InvalidInput when `recipient_public_key` is not a base64 32-byte key.
         """
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A transaction applied by the network: its hash (hex) and the ledger that holds it."""
+
+    transaction_hash: str
+    ledger: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,20 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from domain.errors import (
+    AccountNotOnNetwork,
+    BadSequence,
     DomainError,
     EnvelopeTampered,
     ExportDisabled,
     Field,
+    InsufficientFunds,
     InvalidInput,
     KeyDerivationBusy,
     KmsKeyMismatch,
     KmsRefused,
     KmsUnavailable,
+    NetworkRejected,
+    NetworkUnavailable,
     SealingFailed,
     StoreUnavailable,
     UserConflict,
@@ -150,6 +155,41 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         "not have (neither the encryptionKey nor the envelope is at fault).",
         detail="this wallet's second factor was wrapped by a key-management key that this "
         "deployment does not have; nothing was returned or changed",
+    ),
+    BadSequence: ProblemType(
+        HTTPStatus.CONFLICT,
+        "bad-sequence",
+        "Conflict",
+        "The network refused the transaction: its sequence number is not the source account's "
+        "next one (another transaction used it first); rebuild with the current sequence.",
+    ),
+    InsufficientFunds: ProblemType(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "insufficient-funds",
+        "Unprocessable Content",
+        "The network refused the transaction: an account lacks the balance or reserve it needs "
+        "(the result codes say which operation).",
+    ),
+    NetworkRejected: ProblemType(
+        HTTPStatus.BAD_GATEWAY,
+        "network-rejected",
+        "Bad Gateway",
+        "The network refused the transaction for another reason (the result codes say which).",
+    ),
+    AccountNotOnNetwork: ProblemType(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "account-not-on-network",
+        "Unprocessable Content",
+        "The account whose sequence number was to be read does not exist on the network.",
+    ),
+    NetworkUnavailable: ProblemType(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "network-unavailable",
+        "Service Unavailable",
+        "The Stellar network (WALLET_HORIZON_URL) is unreachable or did not answer in time; the "
+        "transaction may still land, and resubmitting the same request is safe (with "
+        "'Retry-After').",
+        retry_after=True,
     ),
 }
 """Errors not in the table (a broken key generator, say) are internal errors."""
