@@ -1,7 +1,7 @@
 """What every operation on an existing wallet does first and last: open it, hold it, record it."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import ExitStack, asynccontextmanager
 from typing import TypeVar
 
 from domain.audit import EventType, WalletEvent
@@ -29,6 +29,21 @@ async def hold_wallet(uow: UnitOfWork, user_id: str) -> Wallet:
 Prepared = TypeVar("Prepared")
 
 
+async def read_active(uow: UnitOfWork, user_ids: Sequence[str]) -> tuple[Wallet, ...]:
+    """The wallets of these users (ids already checked), read in one unit of work and in the
+    order given: WalletNotFound or WalletSuspended for the first that has none or is suspended.
+    """
+    async with uow:
+        seen = [await uow.wallets.get_by_user(user_id) for user_id in user_ids]
+    wallets: list[Wallet] = []
+    for user_id, wallet in zip(user_ids, seen, strict=True):
+        if wallet is None:
+            raise WalletNotFound(user_id)
+        wallet.ensure_active()
+        wallets.append(wallet)
+    return tuple(wallets)
+
+
 @asynccontextmanager
 async def holding_opened(
     uow: UnitOfWork,
@@ -38,38 +53,63 @@ async def holding_opened(
     prepare: Callable[[Wallet, SecretSeed], Awaitable[Prepared]],
 ) -> AsyncIterator[tuple[Wallet, Prepared]]:
     """Open the user's active wallet with the key and `prepare` what the operation needs from
-    its seed (a signature, a new envelope), then, inside `uow`, hold the wallet and give both.
-
-    The opening (which may wait for a key-management backend) and `prepare` run between two
-    units of work, so no connection or lock is held meanwhile: a read first (WalletNotFound,
-    WalletSuspended, then what `decrypt_seed` raises), then `uow` is opened again and the wallet
-    held for update, checked to be still there and active. If its envelope changed in between
-    (a concurrent rotation), it is opened and prepared again, there and then, under the lock.
-    The body writes and commits; the seed is wiped before the body runs.
+    its seed (a signature, a new envelope), then, inside `uow`, hold the wallet and give both:
+    `holding_all_opened` for one wallet, read first with `read_active` (WalletNotFound,
+    WalletSuspended, then what `decrypt_seed` raises).
     """
-    user_id = check_id(Field.USER_ID, user_id)
+    (seen,) = await read_active(uow, (check_id(Field.USER_ID, user_id),))
+
+    async def prepare_one(wallets: tuple[Wallet, ...], seeds: tuple[SecretSeed, ...]) -> Prepared:
+        return await prepare(wallets[0], seeds[0])
+
+    async with holding_all_opened(uow, cipher, ((seen, key),), prepare_one) as (held, prepared):
+        yield held[0], prepared
+
+
+@asynccontextmanager
+async def holding_all_opened(
+    uow: UnitOfWork,
+    cipher: Cipher,
+    seen: Sequence[tuple[Wallet, EncryptionKey]],
+    prepare: Callable[[tuple[Wallet, ...], tuple[SecretSeed, ...]], Awaitable[Prepared]],
+) -> AsyncIterator[tuple[tuple[Wallet, ...], Prepared]]:
+    """Open wallets already read (each with its key) and `prepare` what the operation needs
+    from their seeds, then, inside `uow`, hold them all and give them (in the order given) with
+    what was prepared.
+
+    The opening (which may wait for a key-management backend) and `prepare` run outside any
+    unit of work, so no connection or lock is held meanwhile. Then `uow` is opened and the
+    wallets held for update (in user-id order, so that two operations on the same wallets
+    cannot deadlock), each checked to be still there and active. If an envelope changed in
+    between (a concurrent rotation), all are opened and prepared again, there and then, under
+    the locks. The body writes and commits; the seeds are wiped before it runs.
+    """
+    keys = tuple(key for _, key in seen)
+    prepared = await _prepared(cipher, seen, prepare)
     async with uow:
-        seen = await uow.wallets.get_by_user(user_id)
-    if seen is None:
-        raise WalletNotFound(user_id)
-    seen.ensure_active()
-    prepared = await _prepared(cipher, seen, key, prepare)
-    async with uow:
-        held = await hold_wallet(uow, user_id)
-        held.ensure_active()
-        if held.encrypted_key != seen.encrypted_key:
-            prepared = await _prepared(cipher, held, key, prepare)
+        by_user = {
+            wallet.user_id: await hold_wallet(uow, wallet.user_id)
+            for wallet in sorted((wallet for wallet, _ in seen), key=lambda w: w.user_id)
+        }
+        held = tuple(by_user[wallet.user_id] for wallet, _ in seen)
+        for wallet in held:
+            wallet.ensure_active()
+        if any(h.encrypted_key != s.encrypted_key for h, (s, _) in zip(held, seen, strict=True)):
+            prepared = await _prepared(cipher, tuple(zip(held, keys, strict=True)), prepare)
         yield held, prepared
 
 
 async def _prepared(
     cipher: Cipher,
-    wallet: Wallet,
-    key: EncryptionKey,
-    prepare: Callable[[Wallet, SecretSeed], Awaitable[Prepared]],
+    openings: Sequence[tuple[Wallet, EncryptionKey]],
+    prepare: Callable[[tuple[Wallet, ...], tuple[SecretSeed, ...]], Awaitable[Prepared]],
 ) -> Prepared:
-    with await decrypt_seed(cipher, wallet, key) as seed:
-        return await prepare(wallet, seed)
+    with ExitStack() as opened:
+        seeds = [
+            opened.enter_context(await decrypt_seed(cipher, wallet, key))
+            for wallet, key in openings
+        ]
+        return await prepare(tuple(wallet for wallet, _ in openings), tuple(seeds))
 
 
 async def decrypt_seed(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> SecretSeed:

@@ -25,6 +25,10 @@ class EventType(StrEnum):
     """Its second factor was wrapped again by the key-management backend's newest key."""
     UPGRADED = "upgraded"
     """Re-sealed, same caller key, in the envelope format the deployment writes now."""
+    ACTIVATION_SIGNED = "activation_signed"
+    """It signed a sponsored activation, as the account activated or as its sponsor."""
+    SIGNER_CHANGE_SIGNED = "signer_change_signed"
+    """It signed a change of its account's signers or thresholds."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,21 @@ class Field(StrEnum):
     RECIPIENT_PUBLIC_KEY = "recipient_public_key"
     SIGNERS = "signers"
     THRESHOLDS = "thresholds"
+    SPONSOR = "sponsor"
+    SPONSOR_USER_ID = "sponsor.user_id"
+    SPONSOR_PUBLIC_KEY = "sponsor.public_key"
+    SPONSOR_ENCRYPTION_KEY = "sponsor.encryption_key"
+    SPONSOR_SEQUENCE = "sponsor_sequence"
+    SEQUENCE = "sequence"
+    TRUSTLINES = "trustlines"
+    BASE_FEE = "base_fee"
+    VALID_UNTIL = "valid_until"
+    CURRENT_SIGNERS = "current_signers"
+    CURRENT_THRESHOLDS = "current_thresholds"
+    ADD = "add"
+    REMOVE = "remove"
+    MASTER_WEIGHT = "master_weight"
+    SUBMIT = "submit"
     CURSOR = "cursor"
     LIMIT = "limit"
 
@@ -33,6 +48,22 @@ class InvalidInput(DomainError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class Lockout(DomainError):
+    """A change of an account's signers would leave signers whose total weight cannot reach the
+    account's high threshold (or no signer with weight): the account could never change its
+    signers again.
+    """
+
+    def __init__(self, weight: int, needed: int) -> None:
+        super().__init__(
+            f"after this change the signers' total weight ({weight}) cannot reach the high "
+            f"threshold ({needed}): the account could never change its signers or thresholds "
+            "again, unless a lockout is explicitly allowed"
+        )
+        self.weight = weight
+        self.needed = needed
 
 
 class UserNotFound(DomainError):
@@ -96,6 +127,16 @@ class PublicKeyTaken(DomainError):
 
 class WalletExistsUnderAnotherKey(WalletKeyMismatch):
     """A creation replay came with a key that does not open the user's existing wallet."""
+
+
+class SponsorKeyMismatch(WalletKeyMismatch):
+    """The sponsor's wallet exists but the sponsor's encryption key does not open it."""
+
+    def __init__(self, user_id: str) -> None:
+        DomainError.__init__(
+            self, f"the sponsor's encryption key does not open the wallet of user {user_id!r}"
+        )
+        self.user_id = user_id
 
 
 class WalletSuspended(DomainError):

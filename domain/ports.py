@@ -4,8 +4,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.accounts import Activation, SignerChange
 from domain.audit import WalletEvent
 from domain.authorization import InspectedEnvelope
+from domain.errors import Field
 from domain.model import KeyPair, User, Wallet, WalletBinding
 from domain.secrets import EncryptionKey, SecretSeed
 
@@ -205,6 +207,30 @@ class TransactionInspector(Protocol):
         Raises InvalidInput when `envelope_xdr` is not a transaction envelope
         (Field.TRANSACTION_XDR) or a key is not an ed25519 account key, 'G...' (Field.SIGNERS).
         Needs no store and no secret.
+        """
+        ...
+
+
+class AccountTransactionBuilder(Protocol):
+    """Builds the unsigned transactions that set Stellar accounts up, deterministically: the same
+    plan gives the same envelope, byte for byte. Needs no store, no secret and no network.
+    """
+
+    def check_account_key(self, field: Field, key: str, where: str = "") -> None:
+        """Raise InvalidInput(field, ...) naming `where` unless `key` is an ed25519 account key
+        ('G...'; muxed, pre-auth and hash-x keys are not).
+        """
+        ...
+
+    def activation(self, plan: Activation) -> str:
+        """The base64 XDR of the plan's sponsored activation, unsigned. InvalidInput when a key
+        in it is not an account key.
+        """
+        ...
+
+    def signer_change(self, plan: SignerChange) -> str:
+        """The base64 XDR of the plan's SetOptions transaction from its account, unsigned.
+        InvalidInput when a key in it is not an account key.
         """
         ...
 

@@ -9,12 +9,22 @@ from domain.secrets import EncryptionKey
 
 KEY_VARIABLE = "WALLET_ENCRYPTION_KEY"
 NEW_KEY_VARIABLE = "WALLET_NEW_ENCRYPTION_KEY"
-_VARIABLES = {Field.ENCRYPTION_KEY: KEY_VARIABLE, Field.NEW_ENCRYPTION_KEY: NEW_KEY_VARIABLE}
+SPONSOR_KEY_VARIABLE = "WALLET_SPONSOR_ENCRYPTION_KEY"
+_VARIABLES = {
+    Field.ENCRYPTION_KEY: KEY_VARIABLE,
+    Field.NEW_ENCRYPTION_KEY: NEW_KEY_VARIABLE,
+    Field.SPONSOR_ENCRYPTION_KEY: SPONSOR_KEY_VARIABLE,
+}
 _OPTIONS = {
     Field.NEW_USER_ID: "--id",
     Field.TRANSACTION_XDR: "--xdr",
     Field.NETWORK_PASSPHRASE: "--network",
     Field.SIGNERS: "--signer",
+    Field.SPONSOR: "--sponsor-user-id",
+    Field.SPONSOR_USER_ID: "--sponsor-user-id",
+    Field.SPONSOR_PUBLIC_KEY: "--sponsor-public-key",
+    Field.TRUSTLINES: "--trustline",
+    Field.CURRENT_SIGNERS: "--current-signer",
 }
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
@@ -18,6 +19,10 @@ from adapters.sql.deployment import SqlDeploymentSalt
 from adapters.sql.engine import SqlReadinessCheck, create_engine
 from adapters.sql.migrate import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
+from adapters.stellar.transactions import StellarTransactionBuilder
+from application.account_transactions import AccountTransactions
+from application.activate_account import ActivateAccount
+from application.change_signers import ChangeSigners
 from application.create_user_wallet import CreateUserWallet
 from application.export_wallet import ExportWallet
 from application.get_user import GetUser
@@ -33,12 +38,24 @@ from application.upgrade_envelopes import UpgradeEnvelopes
 from application.wallet_events import ListWalletEvents, VerifyAuditTrail
 from entrypoints.settings import Settings
 
+if TYPE_CHECKING:
+    from adapters.stellar.horizon import HorizonNetwork
+
 
 def _observed(wrapper: KeyWrapper | None, on_call: CallListener | None) -> KeyWrapper | None:
     """The backend, with its calls told to `on_call` when a listener is given."""
     if wrapper is None or on_call is None:
         return wrapper
     return ObservedKeyWrapper(wrapper, on_call)
+
+
+def _stellar_network(settings: Settings) -> "HorizonNetwork | None":
+    """The Stellar network at WALLET_HORIZON_URL, or None when none is configured."""
+    if settings.horizon_url is None:
+        return None
+    from adapters.stellar.horizon import HorizonNetwork  # noqa: PLC0415 - only when configured
+
+    return HorizonNetwork(settings.horizon_url, settings.horizon_timeout)
 
 
 class Container(containers.DeclarativeContainer):
@@ -118,6 +135,22 @@ class Container(containers.DeclarativeContainer):
     inspect_transaction = providers.Factory(
         InspectTransaction, inspector=inspector, networks=settings.provided.networks
     )
+    transaction_builder = providers.Singleton(StellarTransactionBuilder)
+    stellar_network = providers.Singleton(_stellar_network, settings=settings)
+    account_transactions = providers.Factory(
+        AccountTransactions,
+        uow=unit_of_work,
+        cipher=cipher,
+        signer=signer,
+        networks=settings.provided.networks,
+        network=stellar_network,
+    )
+    activate_account = providers.Factory(
+        ActivateAccount, steps=account_transactions, builder=transaction_builder
+    )
+    change_signers = providers.Factory(
+        ChangeSigners, steps=account_transactions, builder=transaction_builder
+    )
     rotate_encryption_key = providers.Factory(
         RotateEncryptionKey, uow=unit_of_work, cipher=cipher, key_generator=key_generator
     )
@@ -180,15 +213,18 @@ async def open_container(
             await container.engine().dispose()
         yield container
     finally:
-        await close_key_wrapper(container)
+        await close_clients(container)
         if sql:
             await container.engine().dispose()
 
 
-async def close_key_wrapper(container: Container) -> None:
-    """Close the key-management backend's connections, if there is one (its adapters connect
-    lazily: one never used has nothing to close).
+async def close_clients(container: Container) -> None:
+    """Close the connections to the key-management backend and to the Stellar network, where
+    they are configured (their adapters connect lazily: one never used has nothing to close).
     """
     wrapper = container.key_wrapper()
     if wrapper is not None:
         await wrapper.aclose()
+    network = container.stellar_network()
+    if network is not None:
+        await network.aclose()

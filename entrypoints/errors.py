@@ -21,9 +21,11 @@ from domain.errors import (
     KmsKeyMismatch,
     KmsRefused,
     KmsUnavailable,
+    Lockout,
     NetworkRejected,
     NetworkUnavailable,
     SealingFailed,
+    SponsorKeyMismatch,
     StoreUnavailable,
     UserConflict,
     UserNotFound,
@@ -86,6 +88,14 @@ SEALING_FAILED = ProblemType(
     "The newly sealed seed did not open back to its public key; nothing was stored.",
 )
 
+WRONG_KEY = ProblemType(
+    HTTPStatus.FORBIDDEN,
+    "wrong-encryption-key",
+    "Forbidden",
+    "The encryptionKey does not open this wallet (or, for an activation, the sponsor's key does "
+    "not open the sponsor's: the detail says which).",
+)
+
 DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
     InvalidInput: INVALID_INPUT,
     UserNotFound: ProblemType(
@@ -105,12 +115,8 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         "Conflict",
         "The user's wallet exists, sealed under another encryptionKey.",
     ),
-    WalletKeyMismatch: ProblemType(
-        HTTPStatus.FORBIDDEN,
-        "wrong-encryption-key",
-        "Forbidden",
-        "The encryptionKey does not open this wallet.",
-    ),
+    WalletKeyMismatch: WRONG_KEY,
+    SponsorKeyMismatch: WRONG_KEY,
     WalletSuspended: ProblemType(
         HTTPStatus.LOCKED, "wallet-suspended", "Locked", "The wallet is suspended."
     ),
@@ -156,6 +162,14 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         detail="this wallet's second factor was wrapped by a key-management key that this "
         "deployment does not have; nothing was returned or changed",
     ),
+    Lockout: ProblemType(
+        HTTPStatus.BAD_REQUEST,
+        "lockout",
+        "Bad Request",
+        "After the change the signers' total weight could not reach the high threshold (or no "
+        "signer would have weight): the account could never change its signers again. Refused "
+        "unless allowLockout is true.",
+    ),
     BadSequence: ProblemType(
         HTTPStatus.CONFLICT,
         "bad-sequence",
@@ -166,7 +180,7 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
     InsufficientFunds: ProblemType(
         HTTPStatus.UNPROCESSABLE_ENTITY,
         "insufficient-funds",
-        "Unprocessable Content",
+        "Unprocessable Entity",
         "The network refused the transaction: an account lacks the balance or reserve it needs "
         "(the result codes say which operation).",
     ),
@@ -179,7 +193,7 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
     AccountNotOnNetwork: ProblemType(
         HTTPStatus.UNPROCESSABLE_ENTITY,
         "account-not-on-network",
-        "Unprocessable Content",
+        "Unprocessable Entity",
         "The account whose sequence number was to be read does not exist on the network.",
     ),
     NetworkUnavailable: ProblemType(

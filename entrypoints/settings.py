@@ -55,6 +55,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     kms: KmsSettings = KmsSettings()
+    horizon_url: str | None = None
+    horizon_timeout: float = 30.0
 
     @property
     def has_api_tokens(self) -> bool:
@@ -124,7 +126,18 @@ class Settings:
             log_level=_choice(environ, "WALLET_LOG_LEVEL", LOG_LEVELS, defaults.log_level).upper(),
             log_format=_choice(environ, "WALLET_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
             kms=kms,
+            horizon_url=_horizon_url(environ),
+            horizon_timeout=_float(environ, "WALLET_HORIZON_TIMEOUT", defaults.horizon_timeout),
         )
+
+
+def _horizon_url(environ: Mapping[str, str]) -> str | None:
+    url = environ.get("WALLET_HORIZON_URL", "").strip()
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        raise SettingsError("WALLET_HORIZON_URL must be an http:// or https:// URL")
+    return url.rstrip("/")
 
 
 def _kdf(environ: Mapping[str, str], default: KdfParams, memory: str, iterations: str) -> KdfParams:

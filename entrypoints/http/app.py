@@ -11,7 +11,7 @@ from litestar.middleware import DefineMiddleware
 
 from adapters.sql.engine import warm_pool
 from entrypoints import metrics
-from entrypoints.container import Container, build_container, close_key_wrapper
+from entrypoints.container import Container, build_container, close_clients
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
 from entrypoints.http.controllers import CONTROLLERS
 from entrypoints.http.observed import ObservedLitestar
@@ -83,7 +83,7 @@ class StoreLifecycle:
     async def close(self) -> None:
         for task in self._warming:
             task.cancel()
-        await close_key_wrapper(self._container)
+        await close_clients(self._container)
         if self._sql:
             await self._container.engine().dispose()
 

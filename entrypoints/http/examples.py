@@ -8,14 +8,21 @@ from datetime import UTC, datetime
 import msgspec
 
 from domain.errors import (
+    AccountNotOnNetwork,
+    BadSequence,
     DomainError,
     EnvelopeTampered,
     ExportDisabled,
+    InsufficientFunds,
     KeyDerivationBusy,
     KmsKeyMismatch,
     KmsRefused,
     KmsUnavailable,
+    Lockout,
+    NetworkRejected,
+    NetworkUnavailable,
     SealingFailed,
+    SponsorKeyMismatch,
     StoreUnavailable,
     UserNotFound,
     WalletExistsUnderAnotherKey,
@@ -24,6 +31,8 @@ from domain.errors import (
     WalletSuspended,
 )
 from entrypoints.http.schemas import (
+    AccountTransactionBody,
+    ActivationBody,
     AuthorizationBody,
     CreateWalletBody,
     EventBody,
@@ -37,7 +46,11 @@ from entrypoints.http.schemas import (
     SignBody,
     SignedBody,
     SignerBody,
+    SignerChangeBody,
+    SponsorBody,
+    SubmittedBody,
     ThresholdsBody,
+    TrustlineBody,
     UserBody,
     WalletBody,
 )
@@ -164,6 +177,79 @@ wallet_creations_total{outcome="key_mismatch"} 2.0
 wallet_db_pool_connections_in_use 3.0
 """
 
+# Account set-up. The treasury sponsors the activation of user-42's account (whose keys, like
+# the treasury's and the co-signer's, were made for these examples alone).
+EXAMPLE_SPONSOR_ID = "treasury"
+EXAMPLE_SPONSOR_KEY = "the treasury's example key, not a real one"
+_ACCOUNT = "GBZ2X7SLDOGMT7HSOSKVP7MP2IPBT42ZUH5R4CPIXRDTTAUUVJKMWJ54"
+_SPONSOR = "GCMIEGHKGZIIKMQH2BYOVXUQO4US56B46ZSUQM2CEZRF2K3QV3HUZVBE"
+_COSIGNER = "GABUTI76V3MTS6XG4QKW5MP26X3LW5QA7CVLINKYAALXAS6WSBBZYOK2"
+_USDC_ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
+_ACTIVATION_XDR = (
+    "AAAAAgAAAACYghjqNlCFMgfQcOrekHcpLvg89mVIM0ImYl0rcK7PTAAAAZAAAAABAAAAAQAAAAEAAAAAAAAAAAAA"
+    "AABw29iAAAAAAAAAAAQAAAABAAAAAJiCGOo2UIUyB9Bw6t6Qdyku+Dz2ZUgzQiZiXStwrs9MAAAAEAAAAABzq/5L"
+    "G4zJ/PJ0lVf9j9IeGfNZofseCei8RzmClKpUywAAAAEAAAAAmIIY6jZQhTIH0HDq3pB3KS74PPZlSDNCJmJdK3Cu"
+    "z0wAAAAAAAAAAHOr/ksbjMn88nSVV/2P0h4Z81mh+x4J6LxHOYKUqlTLAAAAAAAAAAAAAAABAAAAAHOr/ksbjMn8"
+    "8nSVV/2P0h4Z81mh+x4J6LxHOYKUqlTLAAAABgAAAAFVU0RDAAAAAEI+fQXy7K+/7BkrIVo/G+lq7bjY5wJUq+NB"
+    "PgIH3layAAAJGE5yoAAAAAABAAAAAHOr/ksbjMn88nSVV/2P0h4Z81mh+x4J6LxHOYKUqlTLAAAAEQAAAAAAAAAC"
+    "cK7PTAAAAECnLvtHPdGlrqxXN9zB3sTKu3f7rlaaxRxbUuk+fzw87HkJAOsKqWL50RNmtafSBTQpiGvL6gUEXflc"
+    "Tz2+TMsClKpUywAAAEA2kiyWb6frClNVDH3+m7xP3j6T9N/XBIOssbs3SgozqGRasuLjFuWQ0pBMMBzYkx5upyoq"
+    "Rfk+lWaugKOSTAQF"
+)
+_SIGNERS_XDR = (
+    "AAAAAgAAAABzq/5LG4zJ/PJ0lVf9j9IeGfNZofseCei8RzmClKpUywAAAMgAAAACAAAAAQAAAAEAAAAAAAAAAAAA"
+    "AABw29iAAAAAAAAAAAIAAAAAAAAABQAAAAAAAAAAAAAAAAAAAAEAAAABAAAAAQAAAAEAAAABAAAAAgAAAAEAAAAC"
+    "AAAAAAAAAAAAAAAAAAAABQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAADSaP+rtk5eubk"
+    "FW6x+vX2u3YA+Kq0NVgAF3BL1pBDnAAAAAEAAAAAAAAAAZSqVMsAAABA54BzPaC7QUs9jivHyufBtsrx9qHU5Snv"
+    "WFkWkOudEbhXogdyefylKHAvJWOgah2TtHWaFYWUzqScGtTrh6hjBg=="
+)
+_VALID_UNTIL = 1893456000  # 2030-01-01
+ACTIVATION_EXAMPLE = ActivationBody(
+    encryption_key=EXAMPLE_KEY,
+    network_passphrase=_TESTNET,
+    sponsor=SponsorBody(user_id=EXAMPLE_SPONSOR_ID, encryption_key=EXAMPLE_SPONSOR_KEY),
+    sponsor_sequence="4294967296",
+    trustlines=[TrustlineBody("USDC", _USDC_ISSUER, "1000000")],
+    base_fee=100,
+    valid_until=_VALID_UNTIL,
+)
+ACTIVATION_ELSEWHERE_EXAMPLE = msgspec.structs.replace(
+    ACTIVATION_EXAMPLE, sponsor=SponsorBody(public_key=_SPONSOR)
+)
+ACTIVATION_SUBMIT_EXAMPLE = ActivationBody(
+    encryption_key=EXAMPLE_KEY,
+    network_passphrase=_TESTNET,
+    sponsor=SponsorBody(user_id=EXAMPLE_SPONSOR_ID, encryption_key=EXAMPLE_SPONSOR_KEY),
+    trustlines=[TrustlineBody("USDC", _USDC_ISSUER)],
+    submit=True,
+)
+ACTIVATED_EXAMPLE = AccountTransactionBody(
+    transaction_xdr="".join(_ACTIVATION_XDR),
+    transaction_hash="cc8bd38d7324612a0aba41c8f706ba3e1941a688eff5e3171bfd463d8a0ad906",
+    public_key=_ACCOUNT,
+    signed_by=[_SPONSOR, _ACCOUNT],
+    sponsor_public_key=_SPONSOR,
+)
+ACTIVATED_SUBMITTED_EXAMPLE = msgspec.structs.replace(
+    ACTIVATED_EXAMPLE, submitted=SubmittedBody(ACTIVATED_EXAMPLE.transaction_hash, 1234567)
+)
+SIGNERS_EXAMPLE = SignerChangeBody(
+    encryption_key=EXAMPLE_KEY,
+    network_passphrase=_TESTNET,
+    sequence="8589934592",
+    add=[SignerBody(_COSIGNER, 1)],
+    master_weight=1,
+    thresholds=ThresholdsBody(1, 2, 2),
+    valid_until=_VALID_UNTIL,
+)
+SIGNERS_CHANGED_EXAMPLE = AccountTransactionBody(
+    transaction_xdr="".join(_SIGNERS_XDR),
+    transaction_hash="aeb83f06e8e48ad23ecd57c2bfb15787eec7879b75a14400983cea596e8e70f2",
+    public_key=_ACCOUNT,
+    signed_by=[_ACCOUNT],
+)
+
+
 ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
     error.__class__: error
     for error in (
@@ -180,6 +266,15 @@ ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
         KmsUnavailable("transit", "ConnectError"),
         KmsRefused("transit", "wallets", "permission denied"),
         KmsKeyMismatch("transit", "no key version v3-5f1c2a9e0b7d"),
+        SponsorKeyMismatch(EXAMPLE_SPONSOR_ID),
+        Lockout(1, 2),
+        AccountNotOnNetwork(_SPONSOR),
+        BadSequence(),
+        InsufficientFunds(
+            "tx_failed", ("op_success", "op_low_reserve", "op_success", "op_success")
+        ),
+        NetworkRejected("tx_failed", ("op_success", "op_success", "op_no_issuer", "op_success")),
+        NetworkUnavailable("ConnectError"),
     )
 }
 """The example each route shows of an error it names (InvalidInput and UserConflict, whose

@@ -6,15 +6,22 @@ controllers' route decorators read these.
 from http import HTTPStatus
 
 from domain.errors import (
+    AccountNotOnNetwork,
+    BadSequence,
     EnvelopeTampered,
     ExportDisabled,
     Field,
+    InsufficientFunds,
     InvalidInput,
     KeyDerivationBusy,
     KmsKeyMismatch,
     KmsRefused,
     KmsUnavailable,
+    Lockout,
+    NetworkRejected,
+    NetworkUnavailable,
     SealingFailed,
+    SponsorKeyMismatch,
     StoreUnavailable,
     UserConflict,
     UserNotFound,
@@ -27,6 +34,7 @@ from entrypoints.http import examples
 from entrypoints.http.docs import (
     RATE_LIMITED_EXAMPLE,
     UNAUTHORIZED_EXAMPLE,
+    NamedExample,
     OperationDocs,
     Success,
     example,
@@ -36,6 +44,7 @@ from entrypoints.http.docs import (
     wallet_success,
 )
 from entrypoints.http.schemas import (
+    AccountTransactionBody,
     EventPageBody,
     InspectionBody,
     SealedSecretBody,
@@ -198,6 +207,125 @@ EVENTS = protected(
     },
     field_error("cursor: Expected `int` >= 0", "The cursor is negative or the limit not 1 to 100."),
     WalletNotFound,
+    path_id=True,
+)
+
+# Account set-up: transactions built here and signed by the wallets held here
+
+_NETWORK_ANSWERS = (
+    AccountNotOnNetwork,
+    BadSequence,
+    InsufficientFunds,
+    NetworkRejected,
+    NetworkUnavailable,
+)
+"""What an operation that submits a transaction (`"submit": true`) can raise."""
+_NO_SUBMISSION = raised(
+    InvalidInput(Field.SUBMIT, "needs a Stellar network: none is configured"),
+    "`submit` is true but no Stellar network is configured (WALLET_HORIZON_URL).",
+    name="invalid-input-submit",
+)
+_ACCOUNT_TRANSACTION = AccountTransactionBody
+
+
+def _account_transaction(meaning: str, *examples: NamedExample) -> Success:
+    return Success(_ACCOUNT_TRANSACTION, meaning, examples)
+
+
+ACTIVATE = protected(
+    {
+        HTTPStatus.OK: _account_transaction(
+            "The activation, signed by the sponsor (when held here) and the wallet; "
+            "`submitted` when it was submitted.",
+            example(
+                "signed",
+                "Signed by the treasury and by user-42's wallet",
+                examples.ACTIVATED_EXAMPLE,
+            ),
+            example(
+                "submitted",
+                "Signed and applied by the network",
+                examples.ACTIVATED_SUBMITTED_EXAMPLE,
+            ),
+        )
+    },
+    field_error(
+        "trustlines[0].code: Expected `str` of length <= 12",
+        "A field is missing or of the wrong type or size, e.g. an asset code over 12 "
+        "characters, more than 10 trustlines, a baseFee under 100.",
+    ),
+    raised(
+        InvalidInput(Field.TRUSTLINES, "[0].issuer is not a Stellar account key (G…)"),
+        "An issuer or the sponsor's publicKey is not an account key, an asset code is not 1 to "
+        "12 letters or digits, a limit is not an amount, or an asset is listed twice.",
+        name="invalid-input-trustlines",
+    ),
+    raised(
+        InvalidInput(Field.SPONSOR, "is the wallet itself"),
+        "The sponsor is the wallet being activated, or is not exactly one of userId with "
+        "encryptionKey, or publicKey.",
+        name="invalid-input-sponsor",
+    ),
+    raised(
+        InvalidInput(Field.SPONSOR_SEQUENCE, "is required unless the transaction is submitted"),
+        "No sponsorSequence, and the transaction is not to be submitted; or it is not a "
+        "sequence number.",
+        name="invalid-input-sequence",
+    ),
+    _INVALID_NETWORK,
+    _NO_SUBMISSION,
+    *_OPENS_THE_WALLET,
+    raised(
+        examples.ERROR_EXAMPLES[SponsorKeyMismatch],
+        "The sponsor's encryptionKey does not open the sponsor's wallet.",
+        name="wrong-sponsor-key",
+    ),
+    *_NETWORK_ANSWERS,
+    requests=(
+        example("held-sponsor", "The treasury's wallet sponsors", examples.ACTIVATION_EXAMPLE),
+        example(
+            "sponsor-elsewhere",
+            "A sponsor held elsewhere (it adds its signature itself)",
+            examples.ACTIVATION_ELSEWHERE_EXAMPLE,
+        ),
+        example(
+            "submit",
+            "Read the sponsor's sequence from the network and submit",
+            examples.ACTIVATION_SUBMIT_EXAMPLE,
+        ),
+    ),
+    path_id=True,
+)
+CHANGE_SIGNERS = protected(
+    {
+        HTTPStatus.OK: _account_transaction(
+            "The SetOptions transaction, signed by the wallet; `submitted` when it was submitted.",
+            example(
+                "signed", "A co-signer added, thresholds 1/2/2", examples.SIGNERS_CHANGED_EXAMPLE
+            ),
+        )
+    },
+    field_error(
+        "add[0].weight: Expected `int` <= 255",
+        "A field is missing or of the wrong type or size, e.g. a weight or threshold over 255.",
+    ),
+    raised(
+        InvalidInput(Field.ADD, "[0].key is not a Stellar account key (G…)"),
+        "A signer key is not an account key, is named twice, is the account's own, or is "
+        "removed without being a current signer; or the request changes nothing.",
+        name="invalid-input-signers",
+    ),
+    raised(
+        InvalidInput(Field.SEQUENCE, "is required unless the transaction is submitted"),
+        "No sequence, and the transaction is not to be submitted; or it is not a sequence number.",
+        name="invalid-input-sequence",
+    ),
+    Lockout,
+    _INVALID_NETWORK,
+    _NO_SUBMISSION,
+    *_OPENS_THE_WALLET,
+    *_NETWORK_ANSWERS,
+    requests=(example("add-cosigner", "Add a co-signer: 2 of 2", examples.SIGNERS_EXAMPLE),),
     path_id=True,
 )
 

@@ -29,7 +29,7 @@ from domain.errors import EnvelopeTampered
 from domain.model import WalletBinding
 from domain.ports import Cipher
 from domain.secrets import EncryptionKey, SecretSeed
-from entrypoints.container import Container, build_container, close_key_wrapper, open_container
+from entrypoints.container import Container, build_container, close_clients, open_container
 from entrypoints.errors import DOMAIN_PROBLEMS, ProblemType
 from entrypoints.http import problems
 from entrypoints.http.app import create_app
@@ -316,7 +316,7 @@ class World:
 
     async def _use_backend(self, wrapper: KeyWrapper) -> None:
         """Close the backend in use and put `wrapper` in its place; the cipher is made again."""
-        await close_key_wrapper(self.container)
+        await close_clients(self.container)
         self.container.key_wrapper.override(providers.Object(wrapper))
         self.container.cipher.reset()
 

@@ -14,8 +14,9 @@ from entrypoints.errors import DOMAIN_PROBLEMS, detail_of, problem_type_of
 from entrypoints.http.examples import ERROR_EXAMPLES
 from entrypoints.http.problems import FRAMEWORK_PROBLEMS, INTERNAL_ERROR, http_detail
 
-INTERNAL = {DomainError, PublicKeyTaken}
-"""Errors deliberately answered as internal errors: the base class, and a broken generator."""
+INTERNAL = {DomainError, errors.NetworkRefusal, PublicKeyTaken}
+"""Errors deliberately answered as internal errors: the base classes (each refusal by the network
+has its own row), and a broken generator."""
 ROUTE_WORDED = {errors.InvalidInput, errors.UserConflict}
 """Errors whose examples each route words itself."""
 

@@ -2,10 +2,14 @@
 and its audit trail.
 """
 
+from contextlib import ExitStack
+
 from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
+from application.activate_account import ActivateAccount
+from application.change_signers import ChangeSigners
 from application.export_wallet import ExportRequest, ExportWallet
 from application.rotate_encryption_key import RotateEncryptionKey, RotateKeyRequest
 from application.set_wallet_status import ResumeWallet, SuspendWallet
@@ -17,6 +21,8 @@ from entrypoints.http import operations
 from entrypoints.http.controllers.head import get_and_head
 from entrypoints.http.problems import AnyRequest
 from entrypoints.http.schemas import (
+    AccountTransactionBody,
+    ActivationBody,
     EmptyBody,
     EventPageBody,
     ExportBody,
@@ -24,6 +30,7 @@ from entrypoints.http.schemas import (
     SealedSecretBody,
     SignBody,
     SignedBody,
+    SignerChangeBody,
     UserIdPath,
     WalletBody,
 )
@@ -53,6 +60,49 @@ class CustodyController(Controller):
                 )
             )
         return SignedBody.of(result)
+
+    @post(
+        "/activation",
+        summary="Build and sign the sponsored activation of the user's account, with trustlines",
+        description="From the sponsor's account: BeginSponsoringFutureReserves, CreateAccount "
+        "(starting balance 0), one ChangeTrust per trustline, EndSponsoringFutureReserves. The "
+        "sponsor's wallet signs too when it is held here. With `submit` (when WALLET_HORIZON_URL "
+        "is set) the transaction is sent to the network, and `sponsorSequence` may be omitted.",
+        status_code=200,
+        **operations.ACTIVATE.route,
+    )
+    async def activate(
+        self,
+        request: AnyRequest,
+        data: JSONBody[ActivationBody],
+        activate_account: NamedDependency[ActivateAccount],
+        user_id: str = UserIdPath,
+    ) -> AccountTransactionBody:
+        with ExitStack() as keys:
+            key = keys.enter_context(EncryptionKey.from_text(data.encryption_key))
+            result = await activate_account(data.request(user_id, key, keys, request.user))
+        return AccountTransactionBody.of(result)
+
+    @post(
+        "/signers",
+        summary="Build and sign a change of the signers and thresholds of the user's account",
+        description="SetOptions operations from the wallet's account, signed by the wallet. "
+        "Refused with 400 lockout when the resulting signers could never reach the high "
+        "threshold, unless `allowLockout` is true. With `submit` (when WALLET_HORIZON_URL is "
+        "set) the transaction is sent to the network, and `sequence` may be omitted.",
+        status_code=200,
+        **operations.CHANGE_SIGNERS.route,
+    )
+    async def change_signers(
+        self,
+        request: AnyRequest,
+        data: JSONBody[SignerChangeBody],
+        change_signers: NamedDependency[ChangeSigners],
+        user_id: str = UserIdPath,
+    ) -> AccountTransactionBody:
+        with EncryptionKey.from_text(data.encryption_key) as key:
+            result = await change_signers(data.request(user_id, key, request.user))
+        return AccountTransactionBody.of(result)
 
     @post(
         "/rotate-key",
