@@ -76,6 +76,14 @@ class Signers:
                 raise InvalidInput(Field.SIGNERS, f"[{index}].key is listed twice")
             seen.add(signer.key)
 
+    @classmethod
+    def listed(cls, field: Field, members: tuple[Signer, ...]) -> "Signers":
+        """The signers, refused (InvalidInput) as the request's `field`."""
+        try:
+            return cls(members)
+        except InvalidInput as refused:
+            raise InvalidInput(field, refused.reason) from None
+
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(signer.key for signer in self.members)

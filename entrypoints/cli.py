@@ -14,6 +14,9 @@ from adapters.sql.migrate import MigrationLockTimeout
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
 from domain.errors import DomainError
+from entrypoints.cli_accounts import activate
+from entrypoints.cli_accounts import add_parsers as add_account_parsers
+from entrypoints.cli_accounts import signers as change_signers
 from entrypoints.cli_custody import rotate_keys, verify_audit
 from entrypoints.cli_doctor import run_doctor
 from entrypoints.cli_inspect import add_parser as add_inspect_parser
@@ -102,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     kms.add_argument("--dry-run", action="store_true", help="rewrap, upgrade: count only")
     kms.add_argument("--batch-size", type=_positive, help="rewrap, upgrade: wallets per batch")
     add_inspect_parser(commands)
-    for command in (create_user, create_wallet, get_wallet, rotate, audit, kms):
+    accounts = add_account_parsers(commands)
+    for command in (create_user, create_wallet, get_wallet, rotate, audit, kms, *accounts):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
 
@@ -154,6 +158,8 @@ _COMMANDS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[object]
     "create-wallet": _create_wallet,
     "get-wallet": _get_wallet,
     "inspect": inspect,
+    "activate": activate,
+    "signers": change_signers,
 }
 
 

@@ -21,12 +21,14 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     inspect.add_argument(
         "--signer",
         action="append",
-        type=_signer,
+        type=signer_argument,
         default=[],
         metavar="KEY:WEIGHT",
         help="a signer of the account (repeat for each)",
     )
-    inspect.add_argument("--thresholds", required=True, type=_thresholds, metavar="LOW,MEDIUM,HIGH")
+    inspect.add_argument(
+        "--thresholds", required=True, type=thresholds_argument, metavar="LOW,MEDIUM,HIGH"
+    )
 
 
 async def inspect(container: Container, args: argparse.Namespace) -> object:
@@ -35,14 +37,14 @@ async def inspect(container: Container, args: argparse.Namespace) -> object:
     return InspectionBody.of_result(container.inspect_transaction()(request))
 
 
-def _signer(text: str) -> Signer:
+def signer_argument(text: str) -> Signer:
     key, _, weight = text.rpartition(":")
     if not key or not weight.isdigit():
         raise argparse.ArgumentTypeError("expected KEY:WEIGHT, e.g. GABC…:1")
     return Signer(key, int(weight))
 
 
-def _thresholds(text: str) -> tuple[int, int, int]:
+def thresholds_argument(text: str) -> tuple[int, int, int]:
     parts = text.split(",")
     if len(parts) != 3 or not all(part.strip().isdigit() for part in parts):
         raise argparse.ArgumentTypeError("expected LOW,MEDIUM,HIGH, e.g. 1,2,2")

@@ -499,7 +499,4 @@ def _sequence(field: Field, text: str | None) -> int | None:
 
 
 def _signers(field: Field, bodies: list[SignerBody]) -> Signers:
-    try:
-        return Signers(tuple(Signer(body.key, body.weight) for body in bodies))
-    except InvalidInput as refused:
-        raise InvalidInput(field, refused.reason) from None
+    return Signers.listed(field, tuple(Signer(body.key, body.weight) for body in bodies))
