@@ -271,9 +271,9 @@ ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
         AccountNotOnNetwork(_SPONSOR),
         BadSequence(),
         InsufficientFunds(
-            "tx_failed", ("op_success", "op_low_reserve", "op_success", "op_success")
+            "tx_failed", ("op_success", "op_success", "op_low_reserve", "op_success")
         ),
-        NetworkRejected("tx_failed", ("op_success", "op_success", "op_no_issuer", "op_success")),
+        NetworkRejected("tx_bad_auth"),
         NetworkUnavailable("ConnectError"),
     )
 }

@@ -2,14 +2,16 @@
 every response, each valid against its schema; every problem example has a type the server sends
 with that status; and for every documented response example a real request gets that status and
 a body the documented schema accepts: for a problem, the example word for word (and
-'Retry-After' when its row says so); for a success, a body of the example's shape.
+'Retry-After' when its row says so); for a success, a body of the example's shape. The Stellar
+network's answers come from a loopback Horizon stand-in, the ledger set up as each case needs.
 """
 
 import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any, Self
 
@@ -20,11 +22,13 @@ from litestar.testing import TestClient
 from openapi_schema_validator import OAS31Validator
 from openapi_schema_validator import validate as validate_instance
 from openapi_spec_validator import validate as validate_document
+from stellar_sdk import Keypair
 
 from adapters.crypto.envelope import KdfParams
 from adapters.kms.base import KeyWrapper
 from adapters.kms.memory import InMemoryKeyWrapper
 from adapters.kms.transit import TransitKeyWrapper
+from adapters.stellar.horizon import HorizonNetwork
 from domain.errors import EnvelopeTampered
 from domain.model import WalletBinding
 from domain.ports import Cipher
@@ -36,6 +40,7 @@ from entrypoints.http.app import create_app
 from entrypoints.http.problems import INTERNAL_ERROR, PROBLEM_JSON
 from entrypoints.http.request_checks import MAX_DEPTH, MAX_HEADER_BYTES
 from entrypoints.kms_settings import KmsSettings, TransitSettings
+from tests.horizon_standin import BASE_RESERVE, STROOPS, HorizonStandIn
 from tests.kms_transit import TIMEOUT_SECONDS, created_key, shared_server, transit_wrapper
 from tests.support import AUTH, http_client, settings_for
 
@@ -205,6 +210,17 @@ def _request(method: str, path: str, name: str | None = None) -> Any:
 
 
 KEY = _request("post", CREATE)["encryptionKey"]
+ACTIVATE, SIGNERS = f"{WALLET}/activation", f"{WALLET}/signers"
+ACTIVATION = _request("post", ACTIVATE)  # the treasury's wallet sponsors; no submission
+SUBMITTED_ACTIVATION = _request("post", ACTIVATE, "submit")
+ELSEWHERE = _request("post", ACTIVATE, "sponsor-elsewhere")
+SIGNER_CHANGE = _request("post", SIGNERS)
+TREASURY = ACTIVATION["sponsor"]["userId"]
+TREASURY_KEY = ACTIVATION["sponsor"]["encryptionKey"]
+SPONSOR_ELSEWHERE = ELSEWHERE["sponsor"]["publicKey"]
+NETWORK = ACTIVATION["networkPassphrase"]
+HORIZON_TIMEOUT = 5.0
+"""Seconds the service waits for the Horizon stand-in: far more than its answers take."""
 
 
 @dataclass
@@ -214,8 +230,12 @@ class World:
     client: httpx.AsyncClient
     container: Container
     config: pytest.Config
+    exits: ExitStack
     transit_key: str = "wallets"
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    public_keys: dict[str, str] = field(default_factory=dict)
+    """The public key of each wallet the steps made, by user id."""
+    standin: HorizonStandIn | None = None
 
     async def send(
         self,
@@ -245,10 +265,33 @@ class World:
             body = {"email": f"{user_id}@example.com", "id": user_id}
         assert (await self.send("post", USERS, body)).status_code == 201
 
-    async def wallet(self, user_id: str = USER) -> None:
+    async def wallet(self, user_id: str = USER, key: str = KEY) -> None:
         await self.user(user_id)
-        body = {"userId": user_id, "encryptionKey": KEY}
-        assert (await self.send("post", CREATE, body)).status_code == 201
+        body = {"userId": user_id, "encryptionKey": key}
+        response = await self.send("post", CREATE, body)
+        assert response.status_code == 201
+        self.public_keys[user_id] = response.json()["publicKey"]
+
+    async def treasury(self) -> None:
+        """The sponsor of the activation examples: a wallet held here."""
+        await self.wallet(TREASURY, TREASURY_KEY)
+
+    async def wallets(self) -> None:
+        """USER's wallet and the treasury's."""
+        await self.wallet()
+        await self.treasury()
+
+    async def on_the_network(self) -> None:
+        """From now on the Stellar network is a Horizon stand-in of the examples' network, on
+        loopback; it stops when the case is over.
+        """
+        self.standin = self.exits.enter_context(HorizonStandIn(NETWORK))
+        network = HorizonNetwork(self.standin.url, HORIZON_TIMEOUT)
+        self.container.stellar_network.override(providers.Object(network))
+
+    def network(self) -> HorizonStandIn:
+        assert self.standin is not None, "a step before this one puts the case on the network"
+        return self.standin
 
     async def suspend(self) -> None:
         assert (await self.send("post", SUSPEND, {})).status_code == 200
@@ -583,6 +626,197 @@ def _inspection_cases() -> Iterator[Case]:
         yield Case("post", INSPECT, 400, name, _send("post", INSPECT, body=body))
 
 
+def _on_the_network(
+    who: str,
+    xlm: str = "100",
+    *,
+    signers: Mapping[str, int] | None = None,
+    thresholds: tuple[int, int, int] | None = None,
+) -> Step:
+    """The account of `who` (a user whose wallet a step made, or a public key) on the network,
+    with `xlm`, and besides its master key `signers`, and `thresholds` (low, medium, high).
+    """
+
+    async def step(world: World) -> None:
+        account = world.network().fund(world.public_keys.get(who, who), xlm)
+        account.signers.update(signers or {})
+        account.thresholds = list(thresholds or (0, 0, 0))
+
+    return step
+
+
+def _known_as(public_key: str) -> Step:
+    """USER's wallet, recorded under `public_key` rather than its own (in the in-memory store):
+    what is read before the wallet is opened then names that key.
+    """
+
+    async def step(world: World) -> None:
+        store = world.container.memory_store()
+        wallet = store.wallets_by_user[USER]
+        store.public_keys.discard(wallet.public_key)
+        store.wallets_by_user[USER] = replace(wallet, public_key=public_key)
+        store.public_keys.add(public_key)
+
+    return step
+
+
+async def _unreachable_next(world: World) -> None:
+    """The next submission gets no answer: the connection is closed."""
+    world.network().fail_next("unreachable")
+
+
+def _changed(body: Json, **changes: Any) -> Json:
+    """`body` with `changes`; a change to None leaves the member out."""
+    changed = {**body, **changes}
+    return {name: value for name, value in changed.items() if value is not None}
+
+
+OTHER_NETWORK = "A Private Network ; 2026"
+LONG_ID = "x" * 129
+_VALID_ISSUER = ACTIVATION["trustlines"][0]["issuer"]
+NOT_A_KEY = _VALID_ISSUER[:-1] + ("A" if _VALID_ISSUER[-1] != "A" else "B")
+"""Shaped like an account key, but its checksum is wrong."""
+CO_SIGNERS = [Keypair.random().public_key for _ in range(3)]
+FEE = 100  # stroops per operation, as the examples bid
+
+
+def _xlm(stroops: int) -> str:
+    return f"{stroops // STROOPS}.{stroops % STROOPS:07d}"
+
+
+def _activation_cases() -> Iterator[Case]:
+    """USER's activation, sponsored by the treasury's wallet unless the body says otherwise."""
+
+    def case(status: int, name: str, *given: Step, body: Json = ACTIVATION) -> Case:
+        return Case("post", ACTIVATE, status, name, _send("post", ACTIVATE, *given, body=body))
+
+    ready = World.wallets
+    yield case(200, "signed", ready)
+    yield Case("post", ACTIVATE, 400, "invalid-input-path", _send("post", ACTIVATE, user=LONG_ID))
+    line = ACTIVATION["trustlines"][0]
+    long_code = _changed(ACTIVATION, trustlines=[{**line, "code": "USDC" * 4}])
+    yield case(400, "invalid-input", ready, body=long_code)
+    bad_issuer = _changed(ACTIVATION, trustlines=[{**line, "issuer": NOT_A_KEY}])
+    yield case(400, "invalid-input-trustlines", ready, body=bad_issuer)
+    itself = _changed(ACTIVATION, sponsor={"userId": USER, "encryptionKey": KEY})
+    yield case(400, "invalid-input-sponsor", ready, body=itself)
+    no_sequence = _changed(ACTIVATION, sponsorSequence=None)
+    yield case(400, "invalid-input-sequence", ready, body=no_sequence)
+    other_network = _changed(ACTIVATION, networkPassphrase=OTHER_NETWORK)
+    yield case(400, "invalid-input-network", ready, body=other_network)
+    yield case(400, "invalid-input-submit", ready, body=SUBMITTED_ACTIVATION)
+    wrong_key = _changed(ACTIVATION, encryptionKey=WRONG_KEY)
+    yield case(403, "wrong-encryption-key", ready, body=wrong_key)
+    wrong_sponsor_key = _changed(
+        ACTIVATION, sponsor={"userId": TREASURY, "encryptionKey": WRONG_KEY}
+    )
+    yield case(403, "wrong-sponsor-key", ready, body=wrong_sponsor_key)
+    yield case(404, "wallet-not-found", World.treasury)
+    yield case(423, "wallet-suspended", ready, World.suspend)
+    yield case(500, "envelope-tampered", World.tamper, World.treasury)
+
+
+def _activation_submission_cases() -> Iterator[Case]:
+    """USER's activation sent to the network: sponsored by the treasury's wallet, funded there,
+    unless the body says otherwise.
+    """
+
+    def case(status: int, name: str, *given: Step, body: Json = SUBMITTED_ACTIVATION) -> Case:
+        on_network = (World.wallets, World.on_the_network, *given)
+        return Case("post", ACTIVATE, status, name, _send("post", ACTIVATE, *on_network, body=body))
+
+    funded = _on_the_network(TREASURY)
+    yield case(200, "submitted", funded)
+    # The examples' sponsor sequence is not the funded account's.
+    yield case(409, "bad-sequence", funded, body=_changed(ACTIVATION, submit=True))
+    # The sponsor's spare XLM, once the fee is paid, covers the new account's two reserves but
+    # not its trustline's: its ChangeTrust gets op_low_reserve.
+    reserves = BASE_RESERVE
+    operations = 3 + len(SUBMITTED_ACTIVATION["trustlines"])
+    spare = 2 * reserves + reserves // 2
+    underfunded = _on_the_network(TREASURY, _xlm(2 * reserves + FEE * operations + spare))
+    yield case(422, "insufficient-funds", underfunded)
+    elsewhere = _changed(SUBMITTED_ACTIVATION, sponsor=ELSEWHERE["sponsor"])
+    yield case(422, "account-not-on-network", body=elsewhere)  # no such sponsor there
+    # A sponsor held elsewhere, on the network, but it has not signed.
+    yield case(502, "network-rejected", _on_the_network(SPONSOR_ELSEWHERE), body=elsewhere)
+    yield case(503, "network-unavailable", funded, _unreachable_next)
+
+
+def _signer_cases() -> Iterator[Case]:
+    """A co-signer added to USER's account, 2 of 2, unless the body says otherwise."""
+
+    def case(status: int, name: str, *given: Step, body: Json = SIGNER_CHANGE) -> Case:
+        return Case("post", SIGNERS, status, name, _send("post", SIGNERS, *given, body=body))
+
+    ready = World.wallet
+    yield case(200, "signed", ready)
+    yield Case("post", SIGNERS, 400, "invalid-input-path", _send("post", SIGNERS, user=LONG_ID))
+    heavy = _changed(SIGNER_CHANGE, add=[{**SIGNER_CHANGE["add"][0], "weight": 256}])
+    yield case(400, "invalid-input", ready, body=heavy)
+    not_a_key = _changed(SIGNER_CHANGE, add=[{**SIGNER_CHANGE["add"][0], "key": NOT_A_KEY}])
+    yield case(400, "invalid-input-signers", ready, body=not_a_key)
+    yield case(400, "invalid-input-sequence", ready, body=_changed(SIGNER_CHANGE, sequence=None))
+    alone = _changed(SIGNER_CHANGE, add=[])  # the master key alone, weight 1, high threshold 2
+    yield case(400, "lockout", ready, body=alone)
+    other_network = _changed(SIGNER_CHANGE, networkPassphrase=OTHER_NETWORK)
+    yield case(400, "invalid-input-network", ready, body=other_network)
+    yield case(400, "invalid-input-submit", ready, body=_changed(SIGNER_CHANGE, submit=True))
+    wrong_key = _changed(SIGNER_CHANGE, encryptionKey=WRONG_KEY)
+    yield case(403, "wrong-encryption-key", ready, body=wrong_key)
+    yield case(404, "wallet-not-found")
+    yield case(423, "wallet-suspended", ready, World.suspend)
+    yield case(500, "envelope-tampered", World.tamper)
+
+
+def _signer_submission_cases() -> Iterator[Case]:
+    """The change sent to the network, its sequence read there unless the body gives one; the
+    account funded there unless a case says otherwise.
+    """
+    submitted = _changed(SIGNER_CHANGE, sequence=None, submit=True)
+
+    def case(status: int, name: str, *given: Step, body: Json = submitted) -> Case:
+        on_network = (World.wallet, World.on_the_network, *given)
+        return Case("post", SIGNERS, status, name, _send("post", SIGNERS, *on_network, body=body))
+
+    funded = _on_the_network(USER)
+    # The examples' sequence is not the funded account's.
+    yield case(409, "bad-sequence", funded, body=_changed(SIGNER_CHANGE, submit=True))
+    # The documented key is not the wallet's (whose key is random): the wallet is recorded
+    # under it. The sequence is read before the wallet is opened.
+    yield case(422, "account-not-on-network", _known_as(SPONSOR_ELSEWHERE))
+    # An account with a co-signer already: the master weight, the thresholds, two co-signers
+    # added and the one it has re-weighed. Its spare XLM, once the fee is paid, covers one new
+    # signer's reserve: the second gets op_low_reserve.
+    current, first, second = CO_SIGNERS
+    reserves = BASE_RESERVE
+    growing = _changed(
+        submitted,
+        currentSigners=[{"key": current, "weight": 1}],
+        add=[
+            {"key": first, "weight": 1},
+            {"key": second, "weight": 1},
+            {"key": current, "weight": 2},
+        ],
+    )
+    balance = _xlm(3 * reserves + FEE * 4 + reserves * 3 // 2)
+    yield case(
+        422,
+        "insufficient-funds",
+        _on_the_network(USER, balance, signers={current: 1}),
+        body=growing,
+    )
+    # Already 2 of 2 on the network: the wallet's signature alone is not enough.
+    two_of_two = _on_the_network(USER, signers={current: 1}, thresholds=(2, 2, 2))
+    guarded = _changed(
+        submitted,
+        currentSigners=[{"key": current, "weight": 1}],
+        currentThresholds={"low": 2, "medium": 2, "high": 2},
+    )
+    yield case(502, "network-rejected", two_of_two, body=guarded)
+    yield case(503, "network-unavailable", funded, _unreachable_next)
+
+
 def _key_use_cases() -> Iterator[Case]:
     """What every operation that stretches the caller's key and wraps or unwraps the wallet's
     share can answer: no derivation slot, and the key-management backend unreachable, refusing,
@@ -591,8 +825,10 @@ def _key_use_cases() -> Iterator[Case]:
     # A creation wraps a new wallet's share; the other operations unwrap an existing one's.
     unreachable = _send("post", CREATE, World.user)  # the deployment's setting from the start
     yield Case("post", CREATE, 503, "kms-unavailable", unreachable, {"kms": UNREACHABLE_TRANSIT})
-    for path, settings in ((CREATE, {}), (SIGN, {}), (ROTATE, {}), (EXPORT, ALLOWED)):
-        ready: Step = World.user if path == CREATE else World.wallet
+    readying: dict[str, Step] = {CREATE: World.user, ACTIVATE: World.wallets}
+    for path in (CREATE, SIGN, ROTATE, EXPORT, ACTIVATE, SIGNERS):
+        settings = SETTINGS.get(("post", path), {})
+        ready = readying.get(path, World.wallet)
         busy = _send("post", path, ready, World.busy_deriving)
         yield Case("post", path, 503, "busy", busy, {**settings, **BUSY})
         if path != CREATE:
@@ -601,7 +837,8 @@ def _key_use_cases() -> Iterator[Case]:
         refused = _send("post", path, World.on_transit, ready, World.transit_refusing)
         yield Case("post", path, 500, "kms-refused", refused, settings)
         new_key = World.on_a_new_memory_key
-        mismatch = _send("post", path, new_key, World.wallet, new_key)
+        made = World.wallets if path == ACTIVATE else World.wallet  # a creation replays
+        mismatch = _send("post", path, new_key, made, new_key)
         yield Case("post", path, 500, "kms-key-mismatch", mismatch, settings)
 
 
@@ -622,6 +859,10 @@ CASES = [
     *_registration_and_creation_cases(),
     *_custody_cases(),
     *_inspection_cases(),
+    *_activation_cases(),
+    *_activation_submission_cases(),
+    *_signer_cases(),
+    *_signer_submission_cases(),
     *_key_use_cases(),
     *_health_cases(),
     *_metrics_cases(),
@@ -640,13 +881,15 @@ async def test_the_server_sends_what_the_document_shows(
 ) -> None:
     settings = settings_for(case.database_url, **case.settings)
     # In memory there is nothing to migrate; the unreachable database cannot be migrated.
-    async with (
-        open_container(settings, apply_migrations=False) as container,
-        http_client(container) as client,
-    ):
-        world = World(client, container, request.config)
-        response = await case.send(world)
-        await world.settle()
+    # What a step started (a Horizon stand-in) stops once the app and its clients are closed.
+    with ExitStack() as exits:
+        async with (
+            open_container(settings, apply_migrations=False) as container,
+            http_client(container) as client,
+        ):
+            world = World(client, container, request.config, exits)
+            response = await case.send(world)
+            await world.settle()
     documented = next(
         example
         for example in RESPONSE_EXAMPLES
