@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from application.wallet_access import holding_all_opened, read_active, record
+from domain.accounts import checked_sequence
 from domain.audit import EventType
-from domain.errors import Field, InvalidInput
+from domain.errors import AccountAlreadyOnNetwork, AccountNotOnNetwork, Field, InvalidInput
 from domain.model import Wallet
 from domain.ports import Cipher, Signed, StellarNetwork, Submission, TransactionSigner, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
@@ -58,19 +59,33 @@ class AccountTransactions:
         self._networks = networks
         self._network = network
 
-    def check(
+    async def check(
         self, network_passphrase: str, sequence: tuple[Field, int | None], *, submit: bool
     ) -> None:
-        """InvalidInput for a network not allowed, `submit` without a configured network, or no
-        sequence number (the field named) when it is not to be read from the network.
+        """InvalidInput for a network not allowed, `submit` without a configured network or for
+        another network than the configured one's, or no sequence number (the field named) when
+        it is not to be read from the network. Asks the network its passphrase (once) when
+        submitting: NetworkUnavailable.
         """
         if network_passphrase not in self._networks:
             raise InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks")
-        if submit:
-            self._configured()
         field, given = sequence
         if given is None and not submit:
             raise InvalidInput(field, "is required unless the transaction is submitted")
+        if given is not None:
+            checked_sequence(field, given)
+        if submit and await self._configured().network_passphrase() != network_passphrase:
+            raise InvalidInput(
+                Field.NETWORK_PASSPHRASE, "is not the passphrase of the configured network"
+            )
+
+    async def ensure_absent(self, account: str) -> None:
+        """AccountAlreadyOnNetwork unless the account is still to be created on the network."""
+        try:
+            await self._configured().sequence(account)
+        except AccountNotOnNetwork:
+            return
+        raise AccountAlreadyOnNetwork(account)
 
     async def sequence(self, account: str, given: int | None) -> int:
         """`given`, else the account's sequence number read from the network

@@ -5,7 +5,14 @@ from dataclasses import dataclass
 from application.account_transactions import AccountTransaction, AccountTransactions, Signing
 from domain.accounts import Activation, Terms, Trustline, trustlines
 from domain.audit import EventType
-from domain.errors import Field, InvalidInput, SponsorKeyMismatch, WalletKeyMismatch
+from domain.errors import (
+    AccountAlreadyOnNetwork,
+    Field,
+    InvalidInput,
+    NetworkRejected,
+    SponsorKeyMismatch,
+    WalletKeyMismatch,
+)
 from domain.model import Wallet, check_id
 from domain.ports import AccountTransactionBuilder, Signed
 from domain.secrets import EncryptionKey
@@ -53,6 +60,11 @@ class ActivateAccount:
     read from the network first (AccountNotOnNetwork, NetworkUnavailable), and the signed
     transaction is sent after the unit of work is over (BadSequence, InsufficientFunds,
     NetworkRejected, NetworkUnavailable): no transaction stays open while the network answers.
+    The network must be the request's (InvalidInput). AccountAlreadyOnNetwork when the account
+    exists there already: checked before anything is signed when the sponsor's sequence is to
+    be read (a retry would build another transaction), and when the network refuses the
+    creation as such. A retry with the same sponsor sequence is the same transaction, which the
+    network answers as already applied.
     """
 
     def __init__(self, steps: AccountTransactions, builder: AccountTransactionBuilder) -> None:
@@ -63,7 +75,7 @@ class ActivateAccount:
         user_id = check_id(Field.USER_ID, request.user_id)
         lines = trustlines(request.trustlines)
         request.terms.check_fee(3 + len(lines))
-        self._steps.check(
+        await self._steps.check(
             request.terms.network_passphrase,
             (Field.SPONSOR_SEQUENCE, request.sponsor_sequence),
             submit=request.submit,
@@ -103,6 +115,9 @@ class ActivateAccount:
         account = wallet.public_key
         if sponsor_public_key == account:
             raise InvalidInput(Field.SPONSOR, "is the wallet itself")
+        if request.submit and request.sponsor_sequence is None:
+            # A retry would read the next sequence number and build another transaction.
+            await self._steps.ensure_absent(account)
         sequence = await self._steps.sequence(sponsor_public_key, request.sponsor_sequence)
         envelope = self._builder.activation(
             Activation(account, sponsor_public_key, sequence, request.trustlines, request.terms)
@@ -127,7 +142,12 @@ class ActivateAccount:
                 request.actor,
             ),
         )
-        submitted = await self._steps.submitted(signed, submit=request.submit)
+        try:
+            submitted = await self._steps.submitted(signed, submit=request.submit)
+        except NetworkRejected as rejected:
+            if "op_already_exists" in rejected.operations:
+                raise AccountAlreadyOnNetwork(account) from None
+            raise
         return AccountTransaction(
             signed.envelope_xdr,
             signed.transaction_hash,

@@ -60,18 +60,26 @@ class ChangeSigners:
 
     async def __call__(self, request: ChangeSignersRequest) -> AccountTransaction:
         user_id = check_id(Field.USER_ID, request.user_id)
-        self._steps.check(
+        await self._steps.check(
             request.terms.network_passphrase,
             (Field.SEQUENCE, request.sequence),
             submit=request.submit,
         )
+        for field, keys in (
+            (Field.CURRENT_SIGNERS, request.current.keys),
+            (Field.ADD, request.add.keys),
+        ):
+            for index, signer in enumerate(keys):
+                self._builder.check_account_key(field, signer, f"[{index}].key")
+        for index, removed in enumerate(request.remove):
+            self._builder.check_account_key(Field.REMOVE, removed, f"[{index}]")
         (wallet,) = await self._steps.read((user_id,))
-        change = self._change(request, wallet.public_key, request.sequence or 0)
-        envelope = self._builder.signer_change(change)  # its keys checked before the network
-        if request.sequence is None:
+        sequence = request.sequence
+        if sequence is None:
+            self._change(request, wallet.public_key, 0)  # its rules, before the network is asked
             sequence = await self._steps.sequence(wallet.public_key, None)
-            change = self._change(request, wallet.public_key, sequence)
-            envelope = self._builder.signer_change(change)
+        change = self._change(request, wallet.public_key, sequence)
+        envelope = self._builder.signer_change(change)
 
         def details(_: Wallet, signed: Signed) -> dict[str, str]:
             return _details(change, signed)

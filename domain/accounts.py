@@ -29,9 +29,15 @@ def sequence_number(field: Field, text: str) -> int:
     """A sequence number as Horizon writes it (decimal digits), whose next one still fits."""
     if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_INT64)):
         raise InvalidInput(field, "must be a decimal sequence number, e.g. '4294967296'")
-    value = int(text)
-    if value >= MAX_INT64:
-        raise InvalidInput(field, f"must be below {MAX_INT64}")
+    return checked_sequence(field, int(text))
+
+
+def checked_sequence(field: Field, value: int) -> int:
+    """A source account's current sequence number: 0 or more, and its next one (the
+    transaction's) still a 64-bit signed integer.
+    """
+    if not 0 <= value < MAX_INT64:
+        raise InvalidInput(field, f"must be 0 to {MAX_INT64 - 1}")
     return value
 
 
@@ -121,6 +127,7 @@ class Activation:
     def __post_init__(self) -> None:
         if self.sponsor == self.account:
             raise InvalidInput(Field.SPONSOR, "is the wallet itself")
+        checked_sequence(Field.SPONSOR_SEQUENCE, self.sponsor_sequence)
         self.terms.check_fee(self.operation_count)
 
     @property
@@ -165,6 +172,7 @@ class SignerChange:
     terms: Terms
 
     def __post_init__(self) -> None:
+        checked_sequence(Field.SEQUENCE, self.sequence)
         self._check_names()
         if not self.steps:
             raise InvalidInput(
@@ -180,6 +188,8 @@ class SignerChange:
                 f"the account would have {len(others)} signers besides its master "
                 f"key; at most {MAX_OTHER_SIGNERS}",
             )
+        if len(self.steps) > MAX_OPERATIONS:
+            raise InvalidInput(Field.REMOVE, f"more than {MAX_OPERATIONS} operations")
         self.terms.check_fee(len(self.steps))
         weight = self.resulting_master_weight() + sum(others.values())
         needed = self.resulting_thresholds().needed(ThresholdCategory.HIGH)

@@ -236,6 +236,14 @@ class AccountNotOnNetwork(DomainError):
         self.account_id = account_id
 
 
+class AccountAlreadyOnNetwork(DomainError):
+    """The account to be created exists on the network already (it was activated before)."""
+
+    def __init__(self, account_id: str) -> None:
+        super().__init__(f"account {account_id} exists on the network already")
+        self.account_id = account_id
+
+
 class NetworkRefusal(DomainError):
     """The network refused a transaction. `transaction` and `operations` are the result codes it
     gave (for example 'tx_failed' and ['op_success', 'op_low_reserve']).

@@ -246,6 +246,12 @@ class StellarNetwork(Protocol):
         """
         ...
 
+    async def network_passphrase(self) -> str:
+        """The passphrase of the network this server is on (read once). NetworkUnavailable as
+        for `sequence`.
+        """
+        ...
+
     async def submit(self, envelope_xdr: str) -> "Submission":
         """Submit a signed transaction envelope (base64 XDR) and wait for its ledger. A
         transaction that the network already holds as applied (a retry of one that landed) is

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from domain.errors import (
+    AccountAlreadyOnNetwork,
     AccountNotOnNetwork,
     BadSequence,
     DomainError,
@@ -177,6 +178,13 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         "The network refused the transaction: its sequence number is not the source account's "
         "next one (another transaction used it first); rebuild with the current sequence.",
     ),
+    AccountAlreadyOnNetwork: ProblemType(
+        HTTPStatus.CONFLICT,
+        "account-exists",
+        "Conflict",
+        "The account to be activated exists on the network already (it was activated before); "
+        "nothing was signed or submitted.",
+    ),
     InsufficientFunds: ProblemType(
         HTTPStatus.UNPROCESSABLE_ENTITY,
         "insufficient-funds",
@@ -201,8 +209,8 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         "network-unavailable",
         "Service Unavailable",
         "The Stellar network (WALLET_HORIZON_URL) is unreachable or did not answer in time; the "
-        "transaction may still land, and resubmitting the same request is safe (with "
-        "'Retry-After').",
+        "transaction may still land, and the same request with the same sequence number is then "
+        "answered as submitted (with 'Retry-After').",
         retry_after=True,
     ),
 }

@@ -96,7 +96,7 @@ class HorizonNetwork:
             _, tagged = signatures_and_transaction(decode_envelope(envelope_xdr))
         except InvalidInput:
             return None
-        transaction_hash = hash_for(tagged, await self._network_passphrase()).hex()
+        transaction_hash = hash_for(tagged, await self.network_passphrase()).hex()
         response = await self._send("GET", "transactions", transaction_hash)
         if response.status_code == 404:
             return None
@@ -105,9 +105,11 @@ class HorizonNetwork:
             return None
         return _submission(body)
 
-    async def _network_passphrase(self) -> str:
+    async def network_passphrase(self) -> str:
         if self._passphrase is None:
-            passphrase = _answer(await self._send("GET")).get("network_passphrase")
+            async with self._deadline():
+                response = await self._send("GET")
+            passphrase = _answer(response).get("network_passphrase")
             if not isinstance(passphrase, str) or not 0 < len(passphrase) <= MAX_PASSPHRASE:
                 raise NetworkUnavailable(MALFORMED)
             self._passphrase = passphrase

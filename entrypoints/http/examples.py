@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from domain.errors import (
+    AccountAlreadyOnNetwork,
     AccountNotOnNetwork,
     BadSequence,
     DomainError,
@@ -269,6 +270,7 @@ ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
         SponsorKeyMismatch(EXAMPLE_SPONSOR_ID),
         Lockout(1, 2),
         AccountNotOnNetwork(_SPONSOR),
+        AccountAlreadyOnNetwork(_ACCOUNT),
         BadSequence(),
         InsufficientFunds(
             "tx_failed", ("op_success", "op_success", "op_low_reserve", "op_success")

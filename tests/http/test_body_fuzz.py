@@ -34,6 +34,8 @@ VALID = [
         examples.SIGN_EXAMPLE,
         examples.ROTATE_KEY_EXAMPLE,
         examples.EXPORT_EXAMPLE,
+        examples.ACTIVATION_EXAMPLE,
+        examples.SIGNERS_EXAMPLE,
     )
 ]
 FIELDS = sorted({key for body in VALID for key in json.loads(body)})
@@ -83,7 +85,7 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 def test_every_post_route_is_fuzzed() -> None:
     assert "/users" in POSTS
     assert "/wallets/create-user-wallet" in POSTS
-    assert len(POSTS) == 8
+    assert len(POSTS) == 10
 
 
 @settings(

@@ -35,7 +35,7 @@ from domain.ports import Cipher
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container, build_container, close_clients, open_container
 from entrypoints.errors import DOMAIN_PROBLEMS, ProblemType
-from entrypoints.http import problems
+from entrypoints.http import examples, problems
 from entrypoints.http.app import create_app
 from entrypoints.http.problems import INTERNAL_ERROR, PROBLEM_JSON
 from entrypoints.http.request_checks import MAX_DEPTH, MAX_HEADER_BYTES
@@ -672,6 +672,10 @@ def _changed(body: Json, **changes: Any) -> Json:
 
 
 OTHER_NETWORK = "A Private Network ; 2026"
+PUBLIC_NETWORK = "Public Global Stellar Network ; September 2015"
+"""Allowed (WALLET_NETWORKS), but not the Horizon stand-in's."""
+ACCOUNT = examples.ACTIVATED_EXAMPLE.public_key
+"""The account of the examples' activation: the one they say exists already."""
 LONG_ID = "x" * 129
 _VALID_ISSUER = ACTIVATION["trustlines"][0]["issuer"]
 NOT_A_KEY = _VALID_ISSUER[:-1] + ("A" if _VALID_ISSUER[-1] != "A" else "B")
@@ -741,6 +745,12 @@ def _activation_submission_cases() -> Iterator[Case]:
     # A sponsor held elsewhere, on the network, but it has not signed.
     yield case(502, "network-rejected", _on_the_network(SPONSOR_ELSEWHERE), body=elsewhere)
     yield case(503, "network-unavailable", funded, _unreachable_next)
+    # The account activated already: refused before anything is signed. The documented key is
+    # not the wallet's (whose key is random): the wallet is recorded under it.
+    activated = (_known_as(ACCOUNT), _on_the_network(ACCOUNT))
+    yield case(409, "account-exists", funded, *activated)
+    public = _changed(SUBMITTED_ACTIVATION, networkPassphrase=PUBLIC_NETWORK)
+    yield case(400, "invalid-input-network-mismatch", funded, body=public)
 
 
 def _signer_cases() -> Iterator[Case]:
@@ -815,6 +825,8 @@ def _signer_submission_cases() -> Iterator[Case]:
     )
     yield case(502, "network-rejected", two_of_two, body=guarded)
     yield case(503, "network-unavailable", funded, _unreachable_next)
+    public = _changed(submitted, networkPassphrase=PUBLIC_NETWORK)
+    yield case(400, "invalid-input-network-mismatch", funded, body=public)
 
 
 def _key_use_cases() -> Iterator[Case]:
