@@ -46,10 +46,12 @@ VALID_UNTIL = 1893456000
 LARGEST_LIMIT = "922337203685.4775807"
 ACQUIRE_TIMEOUT = 1.0
 """Seconds a request waits for the pool's one connection before it is refused (503)."""
-PROMPTLY = 1.5
-"""Seconds: generous for a request that needs no connection another one holds."""
-LATE = 2.0
-"""Seconds the network takes to answer a submission: longer than the other requests take."""
+PROMPTLY = 3.0
+"""Seconds: generous for a request that needs no connection another one holds (one that waited
+for the held connection would be refused, 503, after ACQUIRE_TIMEOUT: the statuses tell)."""
+LATE = 5.0
+"""Seconds the network takes to answer a submission: longer than the other requests take, even
+on a loaded machine."""
 
 
 @dataclass(frozen=True)
