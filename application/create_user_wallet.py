@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass
 
+from application.escrow import NO_ESCROW, Escrowing
 from application.results import WalletResult
 from application.wallet_access import decrypt_seed, seal_checked
 from domain.audit import EventType, WalletEvent
 from domain.errors import Field, WalletExistsUnderAnotherKey, WalletKeyMismatch
 from domain.model import Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.recovery import Escrow
 from domain.secrets import EncryptionKey
 
 
@@ -37,6 +39,9 @@ class CreateUserWallet:
     wallet as a replay, once the key opens it. Any exception rolls the insert back, leaving
     nothing behind.
 
+    With a recovery key configured (`escrowing`), the seed is also sealed to it and stored with
+    the wallet, in the same unit of work: a wallet is never committed without its escrow.
+
     Opening and sealing happen between units of work, never inside one: with a key-management
     backend they wait for it (KmsUnavailable, KmsRefused, KmsKeyMismatch), and no connection
     waits with them.
@@ -46,10 +51,17 @@ class CreateUserWallet:
     path (a known user, a cached key) would pay for it.
     """
 
-    def __init__(self, uow: UnitOfWork, key_generator: KeyGenerator, cipher: Cipher) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        key_generator: KeyGenerator,
+        cipher: Cipher,
+        escrowing: Escrowing = NO_ESCROW,
+    ) -> None:
         self._uow = uow
         self._key_generator = key_generator
         self._cipher = cipher
+        self._escrowing = escrowing
 
     async def __call__(self, request: CreateWalletRequest) -> WalletResult:
         user_id = check_id(Field.USER_ID, request.user_id)
@@ -62,26 +74,31 @@ class CreateUserWallet:
         if existing is not None:
             await self._check_key_opens(existing, key)
             return WalletResult.of(existing)
-        wallet = await self._new_wallet(user_id, key)
+        wallet, escrow = await self._new_wallet(user_id, key)
         created = WalletEvent.after(None, wallet.id, EventType.CREATED, actor)
         async with self._uow as uow:
             stored = await uow.wallets.add(wallet, created)
             if stored.id == wallet.id:
+                if escrow is not None:
+                    await uow.escrows.put(escrow)
                 await uow.commit()
         if stored.id != wallet.id:
             await self._check_key_opens(stored, key)
             return WalletResult.of(stored)
         return WalletResult.of(stored, created=True)
 
-    async def _new_wallet(self, user_id: str, key: EncryptionKey) -> Wallet:
-        """A new keypair, its seed sealed under the key, and proof the envelope opens to it."""
+    async def _new_wallet(self, user_id: str, key: EncryptionKey) -> tuple[Wallet, Escrow | None]:
+        """A new keypair, its seed sealed under the key, and proof the envelope opens to it;
+        and its escrow, when a recovery key is configured.
+        """
         keypair = self._key_generator.generate()
         binding = WalletBinding(user_id, keypair.public_key)
         with keypair.seed:
             envelope = await seal_checked(
                 self._cipher, self._key_generator, keypair.seed, key, binding
             )
-        return Wallet.create_for(user_id, keypair.public_key, envelope)
+            wallet = Wallet.create_for(user_id, keypair.public_key, envelope)
+            return wallet, self._escrowing.sealed(wallet.id, keypair.seed)
 
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
         try:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.batches import in_batches
+from application.escrow import NO_ESCROW, Escrowing
 from application.wallet_access import decrypt_seed, resealed, store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, WalletKeyMismatch
@@ -46,11 +47,13 @@ class RotateAllKeys:
         cipher: Cipher,
         key_generator: KeyGenerator,
         batch_size: int,
+        escrowing: Escrowing = NO_ESCROW,
     ) -> None:
         self._uow_factory = uow_factory
         self._cipher = cipher
         self._key_generator = key_generator
         self._batch_size = batch_size
+        self._escrowing = escrowing
 
     async def __call__(
         self,
@@ -102,12 +105,25 @@ class RotateAllKeys:
             progress.already_rotated += 1
             return
         try:
-            envelope = await resealed(self._cipher, self._key_generator, wallet, old_key, new_key)
+            envelope, escrow = await resealed(
+                self._cipher,
+                self._key_generator,
+                wallet,
+                old_key,
+                new_key,
+                escrowing=self._escrowing,
+            )
         except (WalletKeyMismatch, EnvelopeTampered):
             progress.unopenable.append(wallet.id)
             return
         await store_envelope(
-            uow, wallet, envelope, EventType.ROTATED, actor=actor, details={"bulk": "true"}
+            uow,
+            wallet,
+            envelope,
+            EventType.ROTATED,
+            actor=actor,
+            details={"bulk": "true"},
+            escrow=escrow,
         )
         progress.rotated += 1
 

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
+from application.escrow import NO_ESCROW, Escrowing
 from application.results import WalletResult
-from application.wallet_access import holding_opened, seal_checked, store_envelope
+from application.wallet_access import Resealed, holding_opened, seal_checked, store_envelope
 from domain.audit import EventType
 from domain.model import Wallet
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
@@ -30,13 +31,21 @@ class RotateEncryptionKey:
     key), EnvelopeTampered, SealingFailed. Records a `rotated` event. Both keys are prepared
     before any unit of work opens (KeyDerivationBusy), and the wallet is opened and resealed
     between units of work (`holding_opened`): no connection waits for a derivation or a
-    key-management backend (KmsUnavailable, KmsRefused, KmsKeyMismatch).
+    key-management backend (KmsUnavailable, KmsRefused, KmsKeyMismatch). With a recovery key
+    configured (`escrowing`), the wallet's escrow is written anew in the same transaction.
     """
 
-    def __init__(self, uow: UnitOfWork, cipher: Cipher, key_generator: KeyGenerator) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        cipher: Cipher,
+        key_generator: KeyGenerator,
+        escrowing: Escrowing = NO_ESCROW,
+    ) -> None:
         self._uow = uow
         self._cipher = cipher
         self._key_generator = key_generator
+        self._escrowing = escrowing
 
     async def __call__(self, request: RotateKeyRequest) -> WalletResult:
         with (
@@ -48,16 +57,17 @@ class RotateEncryptionKey:
     async def _rotate(
         self, request: RotateKeyRequest, key: EncryptionKey, new_key: EncryptionKey
     ) -> WalletResult:
-        async def reseal(wallet: Wallet, seed: SecretSeed) -> str:
-            return await seal_checked(
+        async def reseal(wallet: Wallet, seed: SecretSeed) -> Resealed:
+            envelope = await seal_checked(
                 self._cipher, self._key_generator, seed, new_key, wallet.binding
             )
+            return Resealed(envelope, self._escrowing.sealed(wallet.id, seed))
 
         uow = self._uow
         async with holding_opened(uow, self._cipher, request.user_id, key, reseal) as held:
-            wallet, envelope = held
+            wallet, (envelope, escrow) = held
             rotated = await store_envelope(
-                uow, wallet, envelope, EventType.ROTATED, actor=request.actor
+                uow, wallet, envelope, EventType.ROTATED, actor=request.actor, escrow=escrow
             )
             await uow.commit()
         return WalletResult.of(rotated)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.batches import in_batches
+from application.escrow import NO_ESCROW, Escrowing
 from application.wallet_access import resealed, store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, KmsKeyMismatch, WalletKeyMismatch
@@ -50,11 +51,13 @@ class UpgradeEnvelopes:
         cipher: Cipher,
         key_generator: KeyGenerator,
         batch_size: int,
+        escrowing: Escrowing = NO_ESCROW,
     ) -> None:
         self._uow_factory = uow_factory
         self._cipher = cipher
         self._key_generator = key_generator
         self._batch_size = batch_size
+        self._escrowing = escrowing
 
     async def __call__(
         self,
@@ -91,12 +94,14 @@ class UpgradeEnvelopes:
             progress.current += 1
             return
         try:
-            envelope = await resealed(self._cipher, self._key_generator, wallet, key, key)
+            envelope, escrow = await resealed(
+                self._cipher, self._key_generator, wallet, key, key, escrowing=self._escrowing
+            )
         except WalletKeyMismatch:
             progress.other_key.append(wallet.id)
             return
         except (EnvelopeTampered, KmsKeyMismatch):
             progress.failed.append(wallet.id)
             return
-        await store_envelope(uow, wallet, envelope, EventType.UPGRADED, actor=actor)
+        await store_envelope(uow, wallet, envelope, EventType.UPGRADED, actor=actor, escrow=escrow)
         progress.upgraded += 1

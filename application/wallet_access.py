@@ -2,8 +2,9 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import ExitStack, asynccontextmanager
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
+from application.escrow import NO_ESCROW, Escrowing
 from domain.audit import EventType, WalletEvent
 from domain.errors import (
     EnvelopeTampered,
@@ -15,6 +16,7 @@ from domain.errors import (
 )
 from domain.model import Wallet, WalletBinding, check_id
 from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.recovery import Escrow
 from domain.secrets import EncryptionKey, SecretSeed
 
 
@@ -146,18 +148,28 @@ async def seal_checked(
     return envelope
 
 
-async def resealed(
+class Resealed(NamedTuple):
+    """A wallet's seed sealed anew, and its escrow under the recovery key (None without one)."""
+
+    envelope: str
+    escrow: Escrow | None
+
+
+async def resealed(  # noqa: PLR0913 - the wallet, both keys, and where its escrow goes
     cipher: Cipher,
     key_generator: KeyGenerator,
     wallet: Wallet,
     key: EncryptionKey,
     new_key: EncryptionKey,
-) -> str:
+    *,
+    escrowing: Escrowing = NO_ESCROW,
+) -> Resealed:
     """The wallet's seed, opened with `key` (as `decrypt_seed`), sealed anew under `new_key` and
-    checked (as `seal_checked`).
+    checked (as `seal_checked`), and escrowed again while it is open.
     """
     with await decrypt_seed(cipher, wallet, key) as seed:
-        return await seal_checked(cipher, key_generator, seed, new_key, wallet.binding)
+        envelope = await seal_checked(cipher, key_generator, seed, new_key, wallet.binding)
+        return Resealed(envelope, escrowing.sealed(wallet.id, seed))
 
 
 async def store_envelope(  # noqa: PLR0913 - the write, and the event that says why
@@ -168,10 +180,15 @@ async def store_envelope(  # noqa: PLR0913 - the write, and the event that says 
     *,
     actor: str | None,
     details: dict[str, str] | None = None,
+    escrow: Escrow | None = None,
 ) -> Wallet:
-    """Write the held wallet with its seed sealed anew as `envelope`, and record why."""
+    """Write the held wallet with its seed sealed anew as `envelope` (and its escrow anew, if
+    given), and record why.
+    """
     changed = wallet.reencrypted(envelope)
     await uow.wallets.update(changed)
+    if escrow is not None:
+        await uow.escrows.put(escrow)
     await record(uow, changed, event_type, actor, details)
     return changed
 

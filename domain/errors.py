@@ -16,6 +16,8 @@ class Field(StrEnum):
     TRANSACTION_XDR = "transaction_xdr"
     NETWORK_PASSPHRASE = "network_passphrase"  # noqa: S105 - a field name, not a secret
     RECIPIENT_PUBLIC_KEY = "recipient_public_key"
+    RECOVERY_PUBLIC_KEY = "recovery_public_key"
+    RECOVERY_SHARES = "recovery_shares"
     SIGNERS = "signers"
     THRESHOLDS = "thresholds"
     SPONSOR = "sponsor"
@@ -80,6 +82,26 @@ class WalletNotFound(DomainError):
     def __init__(self, user_id: str) -> None:
         super().__init__(f"user {user_id!r} has no wallet")
         self.user_id = user_id
+
+
+class EscrowNotFound(DomainError):
+    """The user's wallet has no escrow (none was configured when it was last sealed)."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"the wallet of user {user_id!r} has no escrow")
+        self.user_id = user_id
+
+
+class EscrowUnreadable(DomainError):
+    """An escrow does not open with the recovery key at hand: sealed to another key, damaged,
+    or holding a seed that is not the wallet's.
+    """
+
+    def __init__(self, reason: str, wallet_id: str | None = None) -> None:
+        where = "an escrow" if wallet_id is None else f"the escrow of wallet {wallet_id}"
+        super().__init__(f"{where} cannot be used: {reason}")
+        self.wallet_id = wallet_id
+        self.reason = reason
 
 
 class UserConflict(DomainError):

@@ -9,6 +9,7 @@ from domain.audit import WalletEvent
 from domain.authorization import InspectedEnvelope
 from domain.errors import Field
 from domain.model import KeyPair, User, Wallet, WalletBinding
+from domain.recovery import Escrow
 from domain.secrets import EncryptionKey, SecretSeed
 
 
@@ -92,6 +93,26 @@ class WalletEventRepository(Protocol):
         ...
 
 
+class EscrowRepository(Protocol):
+    """Each wallet's escrow (its seed sealed to the recovery key), seen through one unit of work;
+    at most one per wallet.
+    """
+
+    async def get(self, wallet_id: str) -> Escrow | None:
+        """The wallet's escrow, or None."""
+        ...
+
+    async def put(self, escrow: Escrow) -> None:
+        """Store the wallet's escrow, replacing the one it had (the wallet must exist, and
+        should be held `for_update` or be inserted in this unit of work). Needs a commit.
+        """
+        ...
+
+    async def page(self, after_wallet_id: str | None, limit: int) -> list[Escrow]:
+        """Up to `limit` escrows of wallets with ids greater than `after_wallet_id`, in order."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` opens it and exposes `users`, `wallets` and `events`;
     leaving the block without `await uow.commit()`, or by an exception, rolls everything back.
@@ -102,6 +123,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     wallets: WalletRepository
     events: WalletEventRepository
+    escrows: EscrowRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -260,6 +282,21 @@ class StellarNetwork(Protocol):
         else), each with the network's result codes; NetworkUnavailable when the server is
         unreachable, answers 5xx or not in time (the transaction may still land: resubmitting
         the same envelope is safe).
+        """
+        ...
+
+
+class EscrowOpener(Protocol):
+    """The recovery key's private half, rebuilt from its shares for one restore."""
+
+    @property
+    def public_key(self) -> str:
+        """The recovery key's public half (base64), as WALLET_RECOVERY_PUBLIC_KEY spells it."""
+        ...
+
+    def open(self, sealed_seed: str) -> SecretSeed:
+        """The seed in an escrow sealed to this key (the caller wipes it). Raises
+        EscrowUnreadable when it is not sealed to this key or is damaged.
         """
         ...
 

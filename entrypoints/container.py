@@ -24,6 +24,7 @@ from application.account_transactions import AccountTransactions
 from application.activate_account import ActivateAccount
 from application.change_signers import ChangeSigners
 from application.create_user_wallet import CreateUserWallet
+from application.escrow import Escrowing
 from application.export_wallet import ExportWallet
 from application.get_user import GetUser
 from application.get_wallet_by_user import GetWalletByUser
@@ -115,15 +116,23 @@ class Container(containers.DeclarativeContainer):
         wrapper=key_wrapper,
     )
 
+    sealer = providers.Singleton(SealedBoxSealer)
+    # The escrow to the offline recovery key (WALLET_RECOVERY_PUBLIC_KEY), or none.
+    escrowing = providers.Singleton(
+        Escrowing, sealer=sealer, recovery_key=settings.provided.recovery_key
+    )
     create_user_wallet = providers.Factory(
-        CreateUserWallet, uow=unit_of_work, key_generator=key_generator, cipher=cipher
+        CreateUserWallet,
+        uow=unit_of_work,
+        key_generator=key_generator,
+        cipher=cipher,
+        escrowing=escrowing,
     )
     get_wallet_by_user = providers.Factory(GetWalletByUser, uow=unit_of_work)
     register_user = providers.Factory(RegisterUser, uow=unit_of_work)
     get_user = providers.Factory(GetUser, uow=unit_of_work)
 
     signer = providers.Singleton(StellarTransactionSigner)
-    sealer = providers.Singleton(SealedBoxSealer)
     sign_transaction = providers.Factory(
         SignTransaction,
         uow=unit_of_work,
@@ -152,7 +161,11 @@ class Container(containers.DeclarativeContainer):
         ChangeSigners, steps=account_transactions, builder=transaction_builder
     )
     rotate_encryption_key = providers.Factory(
-        RotateEncryptionKey, uow=unit_of_work, cipher=cipher, key_generator=key_generator
+        RotateEncryptionKey,
+        uow=unit_of_work,
+        cipher=cipher,
+        key_generator=key_generator,
+        escrowing=escrowing,
     )
     export_wallet = providers.Factory(
         ExportWallet,
@@ -177,6 +190,7 @@ class Container(containers.DeclarativeContainer):
         cipher=cipher,
         key_generator=key_generator,
         batch_size=settings.provided.rotation_batch_size,
+        escrowing=escrowing,
     )
     rotate_all_keys = providers.Factory(
         RotateAllKeys,
@@ -184,6 +198,7 @@ class Container(containers.DeclarativeContainer):
         cipher=cipher,
         key_generator=key_generator,
         batch_size=settings.provided.rotation_batch_size,
+        escrowing=escrowing,
     )
 
 

@@ -14,6 +14,8 @@ from domain.errors import (
     BadSequence,
     DomainError,
     EnvelopeTampered,
+    EscrowNotFound,
+    EscrowUnreadable,
     ExportDisabled,
     Field,
     InsufficientFunds,
@@ -104,6 +106,19 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
     ),
     WalletNotFound: ProblemType(
         HTTPStatus.NOT_FOUND, "wallet-not-found", "Not Found", "No such user, or no wallet yet."
+    ),
+    EscrowNotFound: ProblemType(
+        HTTPStatus.NOT_FOUND,
+        "escrow-not-found",
+        "Not Found",
+        "The wallet has no escrow: no recovery key was configured when it was last sealed.",
+    ),
+    EscrowUnreadable: ProblemType(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "escrow-unreadable",
+        "Internal Server Error",
+        "An escrow does not open with the recovery key rebuilt from the shares (another key, "
+        "damaged, or not the wallet's seed); nothing was written.",
     ),
     UserConflict: ProblemType(
         HTTPStatus.CONFLICT, "user-conflict", "Conflict", "The email or the id is another user's."

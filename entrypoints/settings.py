@@ -9,6 +9,8 @@ from adapters.crypto.cipher import DEFAULT_KDF, DEFAULT_KDF_CEILING
 from adapters.crypto.envelope import KdfParams
 from adapters.crypto.key_cache import DEFAULT_CONCURRENCY
 from adapters.sql.engine import PoolSettings, async_url
+from domain.errors import InvalidInput
+from domain.recovery import RecoveryKey
 from entrypoints.kms_settings import KmsSettings, KmsSettingsError
 from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
 
@@ -57,6 +59,7 @@ class Settings:
     kms: KmsSettings = KmsSettings()
     horizon_url: str | None = None
     horizon_timeout: float = 30.0
+    recovery_key: RecoveryKey | None = None
 
     @property
     def has_api_tokens(self) -> bool:
@@ -128,7 +131,20 @@ class Settings:
             kms=kms,
             horizon_url=_horizon_url(environ),
             horizon_timeout=_float(environ, "WALLET_HORIZON_TIMEOUT", defaults.horizon_timeout),
+            recovery_key=_recovery_key(environ),
         )
+
+
+def _recovery_key(environ: Mapping[str, str]) -> RecoveryKey | None:
+    text = environ.get("WALLET_RECOVERY_PUBLIC_KEY", "").strip()
+    if not text:
+        return None
+    try:
+        return RecoveryKey(text)
+    except InvalidInput:
+        raise SettingsError(
+            "WALLET_RECOVERY_PUBLIC_KEY must be an X25519 public key: 32 bytes of standard base64"
+        ) from None
 
 
 def _horizon_url(environ: Mapping[str, str]) -> str | None:

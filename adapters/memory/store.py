@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from domain.audit import WalletEvent
 from domain.model import User, Wallet
+from domain.recovery import Escrow
 
 UniqueKey = tuple[str, str]
 
@@ -24,6 +25,7 @@ class InMemoryStore:
     wallets_by_user: dict[str, Wallet] = field(default_factory=dict)
     public_keys: set[str] = field(default_factory=set)
     events: dict[str, list[WalletEvent]] = field(default_factory=dict)
+    escrows: dict[str, Escrow] = field(default_factory=dict)
     claims: dict[UniqueKey, asyncio.Event] = field(default_factory=dict)
     locks: dict[str, asyncio.Event] = field(default_factory=dict)
     kdf_salt: bytes = field(default_factory=lambda: os.urandom(16))
@@ -44,8 +46,16 @@ class InMemoryStore:
             return value in self.public_keys
         raise ValueError(f"unknown unique key {kind!r}")
 
-    def apply(self, users: list[User], wallets: list[Wallet], events: list[WalletEvent]) -> None:
+    def apply(
+        self,
+        users: list[User],
+        wallets: list[Wallet],
+        events: list[WalletEvent],
+        escrows: list[Escrow],
+    ) -> None:
         """Make staged rows (new or updated) committed, all at once."""
+        for escrow in escrows:
+            self.escrows[escrow.wallet_id] = escrow
         for user in users:
             self.users[user.id] = user
             self.user_ids_by_email[user.email] = user.id

@@ -8,6 +8,7 @@ from adapters.memory.store import InMemoryStore, UniqueKey
 from domain.audit import WalletEvent
 from domain.errors import PublicKeyTaken, UserNotFound
 from domain.model import User, Wallet
+from domain.recovery import Escrow
 
 
 class _Transaction:
@@ -18,6 +19,7 @@ class _Transaction:
         self.users: dict[str, User] = {}
         self.wallets: dict[str, Wallet] = {}
         self.events: list[WalletEvent] = []
+        self.escrows: dict[str, Escrow] = {}
         self.claimed: list[UniqueKey] = []
         self.locked: list[str] = []
         self.ended = asyncio.Event()
@@ -46,7 +48,12 @@ class _Transaction:
 
     def end(self, *, commit: bool) -> None:
         if commit:
-            self.store.apply(list(self.users.values()), list(self.wallets.values()), self.events)
+            self.store.apply(
+                list(self.users.values()),
+                list(self.wallets.values()),
+                self.events,
+                list(self.escrows.values()),
+            )
         for key in self.claimed:
             del self.store.claims[key]
         for wallet_id in self.locked:
@@ -153,6 +160,24 @@ class InMemoryWalletEventRepository:
         return [event for event in self._all(wallet_id) if event.sequence > after_sequence][:limit]
 
 
+class InMemoryEscrowRepository:
+    """EscrowRepository over a transaction: staged escrows first, then committed ones."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, wallet_id: str) -> Escrow | None:
+        return self._tx.escrows.get(wallet_id) or self._tx.store.escrows.get(wallet_id)
+
+    async def put(self, escrow: Escrow) -> None:
+        self._tx.escrows[escrow.wallet_id] = escrow
+
+    async def page(self, after_wallet_id: str | None, limit: int) -> list[Escrow]:
+        merged = {**self._tx.store.escrows, **self._tx.escrows}
+        ids = sorted(i for i in merged if after_wallet_id is None or i > after_wallet_id)
+        return [merged[i] for i in ids[:limit]]
+
+
 class InMemoryUnitOfWork:
     """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work
     until commit; leaving the block without commit, or by an exception, discards them.
@@ -161,6 +186,7 @@ class InMemoryUnitOfWork:
     users: InMemoryUserRepository
     wallets: InMemoryWalletRepository
     events: InMemoryWalletEventRepository
+    escrows: InMemoryEscrowRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -173,6 +199,7 @@ class InMemoryUnitOfWork:
         self.users = InMemoryUserRepository(self._tx)
         self.wallets = InMemoryWalletRepository(self._tx)
         self.events = InMemoryWalletEventRepository(self._tx)
+        self.escrows = InMemoryEscrowRepository(self._tx)
         return self
 
     async def __aexit__(

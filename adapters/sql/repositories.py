@@ -1,5 +1,5 @@
-"""UserRepository, WalletRepository and WalletEventRepository on one SQLAlchemy async connection
-(Core, no ORM).
+"""UserRepository, WalletRepository, WalletEventRepository and EscrowRepository on one
+SQLAlchemy async connection (Core, no ORM).
 """
 
 import json
@@ -11,10 +11,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.tables import users, wallet_events, wallets
+from adapters.sql.tables import users, wallet_escrows, wallet_events, wallets
 from domain.audit import WalletEvent
 from domain.errors import PublicKeyTaken, UserNotFound
 from domain.model import User, Wallet, WalletStatus
+from domain.recovery import Escrow
 
 _FOREIGN_KEY_VIOLATION = "23503"
 
@@ -209,6 +210,41 @@ class SqlWalletEventRepository:
             .limit(limit)
         )
         return [_event(row) for row in await self._connection.execute(statement)]
+
+
+class SqlEscrowRepository:
+    """Escrows in `wallet_escrows`, one row per wallet."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get(self, wallet_id: str) -> Escrow | None:
+        statement = select(wallet_escrows).where(wallet_escrows.c.walletId == wallet_id)
+        row = (await self._connection.execute(statement)).first()
+        return None if row is None else _escrow(row)
+
+    async def put(self, escrow: Escrow) -> None:
+        values = {
+            "walletId": escrow.wallet_id,
+            "recoveryKeyId": escrow.recovery_key_id,
+            "sealedSeed": escrow.sealed_seed,
+            "createdAt": _to_db(escrow.created_at),
+        }
+        statement = _insert(self._connection, wallet_escrows).values(**values)
+        replaced = {name: statement.excluded[name] for name in values if name != "walletId"}
+        await self._connection.execute(
+            statement.on_conflict_do_update(index_elements=["walletId"], set_=replaced)
+        )
+
+    async def page(self, after_wallet_id: str | None, limit: int) -> list[Escrow]:
+        statement = select(wallet_escrows).order_by(wallet_escrows.c.walletId).limit(limit)
+        if after_wallet_id is not None:
+            statement = statement.where(wallet_escrows.c.walletId > after_wallet_id)
+        return [_escrow(row) for row in await self._connection.execute(statement)]
+
+
+def _escrow(row: Row[Any]) -> Escrow:
+    return Escrow(row.walletId, row.recoveryKeyId, row.sealedSeed, _from_db(row.createdAt))
 
 
 def _insert(connection: AsyncConnection, table: Table) -> Any:

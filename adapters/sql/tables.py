@@ -52,3 +52,13 @@ deployment_settings = Table(
     Column("name", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Added by migration 0004:
+wallet_escrows = Table(
+    "wallet_escrows",
+    metadata,
+    Column("walletId", Text, ForeignKey("wallets.id", ondelete="CASCADE"), primary_key=True),
+    Column("recoveryKeyId", Text, nullable=False),
+    Column("sealedSeed", Text, nullable=False),
+    Column("createdAt", DateTime(timezone=False), nullable=False),
+)

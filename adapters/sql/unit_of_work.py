@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.repositories import (
+    SqlEscrowRepository,
     SqlUserRepository,
     SqlWalletEventRepository,
     SqlWalletRepository,
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     wallets: SqlWalletRepository
     events: SqlWalletEventRepository
+    escrows: SqlEscrowRepository
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(connection)
         self.wallets = SqlWalletRepository(connection)
         self.events = SqlWalletEventRepository(connection)
+        self.escrows = SqlEscrowRepository(connection)
         return self
 
     async def __aexit__(

@@ -13,6 +13,8 @@ from domain.errors import (
     BadSequence,
     DomainError,
     EnvelopeTampered,
+    EscrowNotFound,
+    EscrowUnreadable,
     ExportDisabled,
     InsufficientFunds,
     KeyDerivationBusy,
@@ -271,6 +273,8 @@ ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
         Lockout(1, 2),
         AccountNotOnNetwork(_SPONSOR),
         AccountAlreadyOnNetwork(_ACCOUNT),
+        EscrowNotFound(EXAMPLE_USER_ID),
+        EscrowUnreadable("it is not sealed to this recovery key, or is damaged"),
         BadSequence(),
         InsufficientFunds(
             "tx_failed", ("op_success", "op_success", "op_low_reserve", "op_success")
