@@ -29,6 +29,11 @@ class EventType(StrEnum):
     """It signed a sponsored activation, as the account activated or as its sponsor."""
     SIGNER_CHANGE_SIGNED = "signer_change_signed"
     """It signed a change of its account's signers or thresholds."""
+    ESCROWED = "escrowed"
+    """Its seed was escrowed (again) to the recovery key, by `recovery escrow`."""
+    RECOVERED = "recovered"
+    """Its seed was taken from its escrow with the rebuilt recovery key and sealed under a new
+    caller key (`recovery restore`, `recovery import`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ class Field(StrEnum):
     RECIPIENT_PUBLIC_KEY = "recipient_public_key"
     RECOVERY_PUBLIC_KEY = "recovery_public_key"
     RECOVERY_SHARES = "recovery_shares"
+    ESCROW_FILE = "escrow_file"
     SIGNERS = "signers"
     THRESHOLDS = "thresholds"
     SPONSOR = "sponsor"

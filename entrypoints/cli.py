@@ -24,6 +24,9 @@ from entrypoints.cli_inspect import inspect
 from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, cli_name, read_key
 from entrypoints.cli_kms import ACTIONS as KMS_ACTIONS
 from entrypoints.cli_kms import run_kms
+from entrypoints.cli_recovery import OFFLINE as RECOVERY_OFFLINE
+from entrypoints.cli_recovery import add_parser as add_recovery_parser
+from entrypoints.cli_recovery import run_offline, run_recovery
 from entrypoints.container import Container, open_container
 from entrypoints.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, detail_of, problem_type_of
 from entrypoints.http.schemas import UserBody, WalletBody
@@ -41,10 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Before the settings are read: a bad configuration is one of its findings.
         return EXIT_OK if run_doctor() else EXIT_FAILED
     try:
-        settings = Settings.from_env()
-        if args.command == "serve":
-            return _serve(args, settings)
-        return asyncio.run(_in_process(args, settings))
+        return _run(args)
     except (SettingsError, UsageError) as error:
         _fail(str(error))
         return EXIT_USAGE
@@ -59,6 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             # What the API keeps for its log (backend, key, reason) is for this operator.
             _fail(str(error))
         return EXIT_FAILED if row is None else row.exit_code
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "recovery" and args.action in RECOVERY_OFFLINE:
+        # A key ceremony runs on an offline machine: no settings, no database.
+        return run_offline(args)
+    settings = Settings.from_env()
+    if args.command == "serve":
+        return _serve(args, settings)
+    return asyncio.run(_in_process(args, settings))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     kms.add_argument("--batch-size", type=_positive, help="rewrap, upgrade: wallets per batch")
     add_inspect_parser(commands)
     accounts = add_account_parsers(commands)
+    add_recovery_parser(commands)
     for command in (create_user, create_wallet, get_wallet, rotate, audit, kms, *accounts):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
@@ -121,7 +132,7 @@ def _positive(text: str) -> int:
 async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
     # `inspect` touches no database: nothing to migrate.
     migrate_first = args.command == "migrate" or not getattr(args, "no_migrate", True)
-    if args.command in {"rotate-keys", "kms"} and args.batch_size:
+    if args.command in {"rotate-keys", "kms", "recovery"} and getattr(args, "batch_size", None):
         settings = dataclasses.replace(settings, rotation_batch_size=args.batch_size)
     async with open_container(settings, apply_migrations=migrate_first) as container:
         if args.command == "rotate-keys":
@@ -130,6 +141,8 @@ async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
             return await verify_audit(container)
         if args.command == "kms":
             return await run_kms(container, args.action, dry_run=args.dry_run)
+        if args.command == "recovery":
+            return await run_recovery(container, args)
         command = _COMMANDS.get(args.command)
         if command is not None:
             _print_json(await command(container, args))

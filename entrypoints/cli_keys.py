@@ -25,6 +25,8 @@ _OPTIONS = {
     Field.SPONSOR_PUBLIC_KEY: "--sponsor-public-key",
     Field.TRUSTLINES: "--trustline",
     Field.CURRENT_SIGNERS: "--current-signer",
+    Field.RECOVERY_SHARES: "the shares",
+    Field.RECOVERY_PUBLIC_KEY: "--public-key",
 }
 
 

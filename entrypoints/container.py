@@ -25,11 +25,15 @@ from application.activate_account import ActivateAccount
 from application.change_signers import ChangeSigners
 from application.create_user_wallet import CreateUserWallet
 from application.escrow import Escrowing
+from application.escrow_all import EscrowAll
 from application.export_wallet import ExportWallet
+from application.get_escrow import GetEscrow
 from application.get_user import GetUser
 from application.get_wallet_by_user import GetWalletByUser
+from application.import_escrows import ImportEscrows
 from application.inspect_transaction import InspectTransaction
 from application.register_user import RegisterUser
+from application.restore_wallets import RestoreWallets
 from application.rewrap_all import RewrapAll
 from application.rotate_all_keys import RotateAllKeys
 from application.rotate_encryption_key import RotateEncryptionKey
@@ -190,6 +194,29 @@ class Container(containers.DeclarativeContainer):
         cipher=cipher,
         key_generator=key_generator,
         batch_size=settings.provided.rotation_batch_size,
+        escrowing=escrowing,
+    )
+    get_escrow = providers.Factory(GetEscrow, uow=unit_of_work)
+    escrow_all = providers.Factory(
+        EscrowAll,
+        uow_factory=unit_of_work.provider,
+        cipher=cipher,
+        escrowing=escrowing,
+        batch_size=settings.provided.rotation_batch_size,
+    )
+    restore_wallets = providers.Factory(
+        RestoreWallets,
+        uow_factory=unit_of_work.provider,
+        cipher=cipher,
+        key_generator=key_generator,
+        escrowing=escrowing,
+        batch_size=settings.provided.rotation_batch_size,
+    )
+    import_escrows = providers.Factory(
+        ImportEscrows,
+        uow_factory=unit_of_work.provider,
+        cipher=cipher,
+        key_generator=key_generator,
         escrowing=escrowing,
     )
     rotate_all_keys = providers.Factory(

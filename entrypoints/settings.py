@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, replace
 from adapters.crypto.cipher import DEFAULT_KDF, DEFAULT_KDF_CEILING
 from adapters.crypto.envelope import KdfParams
 from adapters.crypto.key_cache import DEFAULT_CONCURRENCY
+from adapters.crypto.sealed_export import SealedBoxSealer
 from adapters.sql.engine import PoolSettings, async_url
 from domain.errors import InvalidInput
 from domain.recovery import RecoveryKey
+from domain.secrets import SecretSeed
 from entrypoints.kms_settings import KmsSettings, KmsSettingsError
 from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
 
@@ -140,11 +142,15 @@ def _recovery_key(environ: Mapping[str, str]) -> RecoveryKey | None:
     if not text:
         return None
     try:
-        return RecoveryKey(text)
+        key = RecoveryKey(text)
+        # A seal to it must work: libsodium refuses low-order points (all zeros, say).
+        SealedBoxSealer().seal(SecretSeed(bytes(32)), key.public_key)
     except InvalidInput:
         raise SettingsError(
-            "WALLET_RECOVERY_PUBLIC_KEY must be an X25519 public key: 32 bytes of standard base64"
+            "WALLET_RECOVERY_PUBLIC_KEY must be a usable X25519 public key: 32 bytes of "
+            "standard base64"
         ) from None
+    return key
 
 
 def _horizon_url(environ: Mapping[str, str]) -> str | None:

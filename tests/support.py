@@ -19,6 +19,7 @@ from domain.audit import WalletEvent
 from domain.model import KeyPair, User, Wallet, WalletBinding
 from domain.ports import (
     Cipher,
+    EscrowRepository,
     KeyGenerator,
     UnitOfWork,
     UserRepository,
@@ -70,6 +71,7 @@ REPOSITORY_PORTS: dict[str, type] = {
     "users": UserRepository,
     "wallets": WalletRepository,
     "events": WalletEventRepository,
+    "escrows": EscrowRepository,
 }
 """The repositories a unit of work exposes, by attribute name."""
 
@@ -177,6 +179,7 @@ class FaultyUnitOfWork:
     users: UserRepository
     wallets: WalletRepository
     events: WalletEventRepository
+    escrows: EscrowRepository
 
     def __init__(self, inner: UnitOfWork, faults: Faults) -> None:
         self._inner = inner
@@ -187,6 +190,7 @@ class FaultyUnitOfWork:
         self.users = cast("UserRepository", self._wrap("users", self._inner.users))
         self.wallets = cast("WalletRepository", self._wrap("wallets", self._inner.wallets))
         self.events = cast("WalletEventRepository", self._wrap("events", self._inner.events))
+        self.escrows = cast("EscrowRepository", self._wrap("escrows", self._inner.escrows))
         return self
 
     def _wrap(self, name: str, repository: object) -> _FaultyRepository:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 from shamir_mnemonic import MnemonicError, combine_mnemonics, generate_mnemonics
+from shamir_mnemonic.share import Share
 
 from domain.errors import EscrowUnreadable, Field, InvalidInput
 from domain.recovery import RecoveryKey
@@ -44,21 +45,44 @@ def new_recovery_key(shares: int, threshold: int) -> Ceremony:
     return Ceremony(RecoveryKey(public), tuple(mnemonics))
 
 
+def _threshold_many(shares: list[str]) -> list[str]:
+    """The distinct shares given (spaces normalised), the first K of them when more than the
+    threshold K they carry were given, all of one ceremony (SLIP-39 combines exactly K).
+    InvalidInput if none.
+    """
+    words = list(dict.fromkeys(" ".join(share.split()).lower() for share in shares))
+    words = [share for share in words if share]
+    if not words:
+        raise InvalidInput(Field.RECOVERY_SHARES, "none were given")
+    try:
+        parsed = [Share.from_mnemonic(share) for share in words]
+    except (MnemonicError, ValueError):
+        return words  # combining fails on them, quietly
+    if len({(share.identifier, share.member_threshold) for share in parsed}) != 1:
+        return words  # shares of several ceremonies: combining refuses them
+    return words[: parsed[0].member_threshold]
+
+
+def _combined(words: list[str]) -> bytes | None:
+    """The secret the shares combine to, or None. Outside the `except` block, so that no
+    exception raised after it keeps the library's (its messages quote share words) as context.
+    """
+    try:
+        return bytes(combine_mnemonics(words))
+    except (MnemonicError, ValueError):
+        return None
+
+
 class RebuiltRecoveryKey:
     """The recovery key's private half, rebuilt from shares: an EscrowOpener."""
 
     def __init__(self, shares: list[str]) -> None:
-        words = [" ".join(share.split()) for share in shares if share.strip()]
-        if not words:
-            raise InvalidInput(Field.RECOVERY_SHARES, "none were given")
-        try:
-            secret = combine_mnemonics(words)
-        # Its messages can quote the words of a share: never repeat them.
-        except (MnemonicError, ValueError):
+        secret = _combined(_threshold_many(shares))
+        if secret is None:
             raise InvalidInput(
                 Field.RECOVERY_SHARES,
                 "do not rebuild a recovery key: too few, mistyped, or from different ceremonies",
-            ) from None
+            )
         if len(secret) != _SEED_BYTES:
             raise InvalidInput(Field.RECOVERY_SHARES, "are not shares of a recovery key")
         self._private = PrivateKey(secret)

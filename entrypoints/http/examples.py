@@ -38,6 +38,7 @@ from entrypoints.http.schemas import (
     ActivationBody,
     AuthorizationBody,
     CreateWalletBody,
+    EscrowBody,
     EventBody,
     EventPageBody,
     ExportBody,
@@ -250,6 +251,15 @@ SIGNERS_CHANGED_EXAMPLE = AccountTransactionBody(
     transaction_hash="aeb83f06e8e48ad23ecd57c2bfb15787eec7879b75a14400983cea596e8e70f2",
     public_key=_ACCOUNT,
     signed_by=[_ACCOUNT],
+)
+
+ESCROW_EXAMPLE = EscrowBody(  # sealed to a recovery key made for this example and forgotten
+    wallet_id=WALLET_EXAMPLE.wallet_id,
+    user_id=EXAMPLE_USER_ID,
+    public_key=_PUBLIC_KEY,
+    recovery_key_id="rk-70de11160445fd36",
+    sealed_seed="2Pz3RRxvM15LFZD4YmRSPG9BCTirdKySXyPwWF4l+STrgTalbypshgZliLzhl31yS50WwTCymAayuBLMWeYO"
+    "rQRCVbJ2mzzCZJsYwD/ArsU=",
 )
 
 

@@ -10,6 +10,7 @@ from domain.errors import (
     AccountNotOnNetwork,
     BadSequence,
     EnvelopeTampered,
+    EscrowNotFound,
     ExportDisabled,
     Field,
     InsufficientFunds,
@@ -46,6 +47,7 @@ from entrypoints.http.docs import (
 )
 from entrypoints.http.schemas import (
     AccountTransactionBody,
+    EscrowBody,
     EventPageBody,
     InspectionBody,
     SealedSecretBody,
@@ -335,6 +337,21 @@ CHANGE_SIGNERS = protected(
     *_OPENS_THE_WALLET,
     *_NETWORK_ANSWERS,
     requests=(example("add-cosigner", "Add a co-signer: 2 of 2", examples.SIGNERS_EXAMPLE),),
+    path_id=True,
+)
+
+# Recovery
+
+ESCROW = protected(
+    {
+        HTTPStatus.OK: Success(
+            EscrowBody,
+            "The wallet's escrow: its seed sealed to the offline recovery key.",
+            (example("escrow", "Sealed to recovery key rk-70de…", examples.ESCROW_EXAMPLE),),
+        )
+    },
+    WalletNotFound,
+    EscrowNotFound,
     path_id=True,
 )
 

@@ -12,6 +12,7 @@ from litestar.params import Parameter
 from application.account_transactions import AccountTransaction
 from application.activate_account import ActivateRequest, HeldSponsor
 from application.change_signers import NEW_ACCOUNT_THRESHOLDS, ChangeSignersRequest
+from application.get_escrow import EscrowResult
 from application.inspect_transaction import InspectRequest, InspectResult
 from application.results import UserResult, WalletResult
 from application.sign_transaction import SignResult
@@ -500,3 +501,26 @@ def _sequence(field: Field, text: str | None) -> int | None:
 
 def _signers(field: Field, bodies: list[SignerBody]) -> Signers:
     return Signers.listed(field, tuple(Signer(body.key, body.weight) for body in bodies))
+
+
+class EscrowBody(msgspec.Struct, rename="camel"):
+    """A wallet's escrow: its seed sealed (libsodium sealed box, base64) to the offline recovery
+    key named by `recoveryKeyId`. Only that key's private half opens it; keep a copy with your
+    own records, since it is what survives a database restored to an earlier point.
+    """
+
+    wallet_id: str
+    user_id: str
+    public_key: str
+    recovery_key_id: str
+    sealed_seed: str
+
+    @classmethod
+    def of(cls, result: EscrowResult) -> "EscrowBody":
+        return cls(
+            result.wallet_id,
+            result.user_id,
+            result.public_key,
+            result.recovery_key_id,
+            result.sealed_seed,
+        )

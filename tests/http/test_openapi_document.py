@@ -32,6 +32,7 @@ from adapters.stellar.horizon import HorizonNetwork
 from domain.errors import EnvelopeTampered
 from domain.model import WalletBinding
 from domain.ports import Cipher
+from domain.recovery import RecoveryKey
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container, build_container, close_clients, open_container
 from entrypoints.errors import DOMAIN_PROBLEMS, ProblemType
@@ -194,6 +195,9 @@ USERS = "/users"
 WALLET = "/wallets/user/{user_id}"
 SIGN, ROTATE, EXPORT = (f"{WALLET}/{verb}" for verb in ("sign", "rotate-key", "export"))
 SUSPEND, RESUME, EVENTS = (f"{WALLET}/{verb}" for verb in ("suspend", "resume", "events"))
+ESCROW = f"{WALLET}/escrow"
+RECOVERY = {"recovery_key": RecoveryKey("jXvNVcAxvAStoFlBg7hKZS44CNuZvyPz4rkKfRlLtXY=")}
+"""A recovery key is configured (the examples' escrow is sealed to this one)."""
 INSPECT = "/transactions/inspect"
 ALLOWED = {"allow_export": True}
 SETTINGS = {("post", EXPORT): ALLOWED}
@@ -865,8 +869,18 @@ def _health_cases() -> Iterator[Case]:
     yield Case("get", "/ready", 503, "database-unavailable", unreachable, database_url=UNREACHABLE)
 
 
+def _escrow_cases() -> Iterator[Case]:
+    wallet = World.wallet
+    yield Case("get", ESCROW, 200, "escrow", _send("get", ESCROW, wallet), RECOVERY)
+    yield Case("get", ESCROW, 400, "invalid-input-path", _send("get", ESCROW, user=LONG_ID))
+    yield Case("get", ESCROW, 404, "wallet-not-found", _send("get", ESCROW), RECOVERY)
+    # Made while no recovery key was configured.
+    yield Case("get", ESCROW, 404, "escrow-not-found", _send("get", ESCROW, wallet))
+
+
 CASES = [
     *_common_cases(),
+    *_escrow_cases(),
     *_reading_cases(),
     *_registration_and_creation_cases(),
     *_custody_cases(),

@@ -11,6 +11,7 @@ from litestar.params import JSONBody, Parameter
 from application.activate_account import ActivateAccount
 from application.change_signers import ChangeSigners
 from application.export_wallet import ExportRequest, ExportWallet
+from application.get_escrow import GetEscrow
 from application.rotate_encryption_key import RotateEncryptionKey, RotateKeyRequest
 from application.set_wallet_status import ResumeWallet, SuspendWallet
 from application.sign_transaction import SignRequest, SignTransaction
@@ -24,6 +25,7 @@ from entrypoints.http.schemas import (
     AccountTransactionBody,
     ActivationBody,
     EmptyBody,
+    EscrowBody,
     EventPageBody,
     ExportBody,
     RotateKeyBody,
@@ -174,6 +176,21 @@ class CustodyController(Controller):
         user_id: str = UserIdPath,
     ) -> WalletBody:
         return WalletBody.of(await resume_wallet(user_id, request.user))
+
+    @get_and_head(
+        "/escrow",
+        summary="The wallet's escrow: its seed sealed to the offline recovery key",
+        description="Only the recovery key's private half, split among officers and kept "
+        "offline, opens it: the calling service may keep a copy with its own records (that "
+        "copy survives a database restored to an earlier point; `wallet-orchestrator recovery "
+        "import` reads it back). 404 when the wallet has no escrow (WALLET_RECOVERY_PUBLIC_KEY "
+        "was not set when it was last sealed).",
+        **operations.ESCROW.route,
+    )
+    async def escrow(
+        self, get_escrow: NamedDependency[GetEscrow], user_id: str = UserIdPath
+    ) -> EscrowBody:
+        return EscrowBody.of(await get_escrow(user_id))
 
     @get_and_head(
         "/events",
