@@ -108,10 +108,6 @@ class EscrowRepository(Protocol):
         """
         ...
 
-    async def page(self, after_wallet_id: str | None, limit: int) -> list[Escrow]:
-        """Up to `limit` escrows of wallets with ids greater than `after_wallet_id`, in order."""
-        ...
-
 
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` opens it and exposes `users`, `wallets` and `events`;

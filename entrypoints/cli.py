@@ -21,7 +21,14 @@ from entrypoints.cli_custody import rotate_keys, verify_audit
 from entrypoints.cli_doctor import run_doctor
 from entrypoints.cli_inspect import add_parser as add_inspect_parser
 from entrypoints.cli_inspect import inspect
-from entrypoints.cli_keys import KEY_VARIABLE, NEW_KEY_VARIABLE, UsageError, cli_name, read_key
+from entrypoints.cli_keys import (
+    KEY_VARIABLE,
+    NEW_KEY_VARIABLE,
+    UsageError,
+    cli_name,
+    positive,
+    read_key,
+)
 from entrypoints.cli_kms import ACTIONS as KMS_ACTIONS
 from entrypoints.cli_kms import run_kms
 from entrypoints.cli_recovery import OFFLINE as RECOVERY_OFFLINE
@@ -81,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="apply migrations, then serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=_positive, default=1)
+    serve.add_argument("--workers", type=positive, default=1)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     commands.add_parser("migrate", help="apply pending migrations")
     commands.add_parser(
@@ -102,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         f"({NEW_KEY_VARIABLE}); resumable, safe while the service runs",
     )
     rotate.add_argument("--dry-run", action="store_true", help="count, change nothing")
-    rotate.add_argument("--batch-size", type=_positive, help="wallets per transaction")
+    rotate.add_argument("--batch-size", type=positive, help="wallets per transaction")
     audit = commands.add_parser("audit", help="the audit trail")
     audit.add_argument("action", choices=["verify"], help="verify: check every wallet's chain")
     kms = commands.add_parser(
@@ -113,20 +120,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     kms.add_argument("action", choices=KMS_ACTIONS)
     kms.add_argument("--dry-run", action="store_true", help="rewrap, upgrade: count only")
-    kms.add_argument("--batch-size", type=_positive, help="rewrap, upgrade: wallets per batch")
+    kms.add_argument("--batch-size", type=positive, help="rewrap, upgrade: wallets per batch")
     add_inspect_parser(commands)
     accounts = add_account_parsers(commands)
     add_recovery_parser(commands)
     for command in (create_user, create_wallet, get_wallet, rotate, audit, kms, *accounts):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 async def _in_process(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,5 +1,6 @@
 """Where the CLI gets caller keys: the environment or a prompt, never its arguments."""
 
+import argparse
 import getpass
 import os
 import sys
@@ -26,13 +27,21 @@ _OPTIONS = {
     Field.TRUSTLINES: "--trustline",
     Field.CURRENT_SIGNERS: "--current-signer",
     Field.RECOVERY_SHARES: "the shares",
-    Field.RECOVERY_PUBLIC_KEY: "--public-key",
+    Field.RECOVERY_PUBLIC_KEY: "WALLET_RECOVERY_PUBLIC_KEY",
 }
 
 
 def cli_name(field: Field) -> str:
     """The CLI's word for a field: the variable a key comes from, else its option."""
     return _VARIABLES.get(field) or _OPTIONS.get(field) or "--" + field.replace("_", "-")
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1, as an option's value."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 class UsageError(Exception):

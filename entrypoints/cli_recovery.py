@@ -15,7 +15,7 @@ from application.get_escrow import EscrowResult
 from domain.errors import Field, InvalidInput
 from domain.recovery import RecoveryKey
 from entrypoints.cli_custody import BulkProgress, list_wallets, wallet_count
-from entrypoints.cli_keys import UsageError, read_key
+from entrypoints.cli_keys import UsageError, positive, read_key
 from entrypoints.container import Container
 from entrypoints.errors import EXIT_FAILED, EXIT_OK
 
@@ -65,7 +65,7 @@ def add_parser(
         command.add_argument("--dry-run", action="store_true", help="count, change nothing")
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     for command in (escrow, restore):
-        command.add_argument("--batch-size", type=int, help="wallets per transaction")
+        command.add_argument("--batch-size", type=positive, help="wallets per transaction")
     return recovery
 
 
@@ -74,7 +74,10 @@ def run_offline(args: argparse.Namespace) -> int:
     if args.action == "keygen":
         return _keygen(args.shares, args.threshold, as_json=args.json)
     rebuilt = _rebuilt_key(read_shares())
-    expected = RecoveryKey(args.public_key)
+    try:
+        expected = RecoveryKey(args.public_key)
+    except InvalidInput:
+        raise UsageError("--public-key must be 32 bytes of standard base64") from None
     if rebuilt.public_key != expected.public_key:
         print("these shares rebuild another recovery key, not this one", file=sys.stderr)
         return EXIT_FAILED
@@ -87,6 +90,15 @@ async def run_recovery(container: Container, args: argparse.Namespace) -> int:
     if args.action == "escrow":
         return await _escrow(container, dry_run=args.dry_run)
     opener = _rebuilt_key(read_shares())
+    rebuilt = opener.recovery_key.key_id
+    print(f"the shares rebuild recovery key {rebuilt}", file=sys.stderr)
+    configured = container.settings().recovery_key
+    if configured is not None and configured.key_id != rebuilt:
+        print(
+            f"WALLET_RECOVERY_PUBLIC_KEY is recovery key {configured.key_id}: only escrows "
+            f"sealed to {rebuilt} can be used",
+            file=sys.stderr,
+        )
     with read_key(Field.NEW_ENCRYPTION_KEY, "new encryption key") as new_key:
         if args.action == "restore":
             total = 1 if args.user_id else await wallet_count(container)
@@ -122,6 +134,13 @@ async def run_recovery(container: Container, args: argparse.Namespace) -> int:
                 "unreadable": imported.unreadable,
                 "dryRun": args.dry_run,
             }
+    unreadable = summary["unreadable"]
+    if isinstance(unreadable, list) and unreadable:
+        print(
+            f"{len(unreadable)} escrows could not be used with recovery key {rebuilt}: sealed "
+            "to another recovery key, damaged, or not the wallet's seed (listed in the summary)",
+            file=sys.stderr,
+        )
     print(json.dumps(summary))
     return EXIT_FAILED if refused else EXIT_OK
 

@@ -111,7 +111,8 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         HTTPStatus.NOT_FOUND,
         "escrow-not-found",
         "Not Found",
-        "The wallet has no escrow: no recovery key was configured when it was last sealed.",
+        "The wallet has no escrow: no recovery key was configured when it was created or "
+        "re-sealed, and `recovery escrow` has not covered it since.",
     ),
     EscrowUnreadable: ProblemType(
         HTTPStatus.INTERNAL_SERVER_ERROR,

@@ -172,11 +172,6 @@ class InMemoryEscrowRepository:
     async def put(self, escrow: Escrow) -> None:
         self._tx.escrows[escrow.wallet_id] = escrow
 
-    async def page(self, after_wallet_id: str | None, limit: int) -> list[Escrow]:
-        merged = {**self._tx.store.escrows, **self._tx.escrows}
-        ids = sorted(i for i in merged if after_wallet_id is None or i > after_wallet_id)
-        return [merged[i] for i in ids[:limit]]
-
 
 class InMemoryUnitOfWork:
     """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work

@@ -236,12 +236,6 @@ class SqlEscrowRepository:
             statement.on_conflict_do_update(index_elements=["walletId"], set_=replaced)
         )
 
-    async def page(self, after_wallet_id: str | None, limit: int) -> list[Escrow]:
-        statement = select(wallet_escrows).order_by(wallet_escrows.c.walletId).limit(limit)
-        if after_wallet_id is not None:
-            statement = statement.where(wallet_escrows.c.walletId > after_wallet_id)
-        return [_escrow(row) for row in await self._connection.execute(statement)]
-
 
 def _escrow(row: Row[Any]) -> Escrow:
     return Escrow(row.walletId, row.recoveryKeyId, row.sealedSeed, _from_db(row.createdAt))

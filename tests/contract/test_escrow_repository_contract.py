@@ -48,8 +48,6 @@ def _sql_only(container: Container) -> None:
 
 async def test_nothing_is_escrowed_at_first(container: Container, wallet: Wallet) -> None:
     assert await _get(container, wallet) is None
-    async with container.unit_of_work() as uow:
-        assert await uow.escrows.page(None, 10) == []
 
 
 async def test_put_is_seen_in_its_own_unit_of_work_and_in_others_after_commit(
@@ -59,7 +57,6 @@ async def test_put_is_seen_in_its_own_unit_of_work_and_in_others_after_commit(
     async with container.unit_of_work() as uow:
         await uow.escrows.put(escrow)
         assert await uow.escrows.get(wallet.id) == escrow
-        assert await uow.escrows.page(None, 10) == [escrow]
         await uow.commit()
     stored = await _get(container, wallet)
     assert stored == escrow
@@ -85,8 +82,6 @@ async def test_nothing_is_seen_after_leaving_without_commit(
     async with container.unit_of_work() as uow:
         await uow.escrows.put(_escrow(wallet))
     assert await _get(container, wallet) is None
-    async with container.unit_of_work() as uow:
-        assert await uow.escrows.page(None, 10) == []
 
 
 async def test_nothing_is_seen_after_an_exception(container: Container, wallet: Wallet) -> None:
@@ -119,7 +114,6 @@ async def test_an_uncommitted_put_is_invisible_to_others(
         await writer.escrows.put(_escrow(wallet))
         async with container.unit_of_work() as reader:
             assert await reader.escrows.get(wallet.id) is None
-            assert await reader.escrows.page(None, 10) == []
 
 
 async def test_put_replaces_the_wallets_escrow(container: Container, wallet: Wallet) -> None:
@@ -128,8 +122,6 @@ async def test_put_replaces_the_wallets_escrow(container: Container, wallet: Wal
     second = Escrow(wallet.id, OTHER_KEY_ID, "bmV3", first.created_at + timedelta(seconds=5))
     await _put(container, second)
     assert await _get(container, wallet) == second
-    async with container.unit_of_work() as uow:
-        assert await uow.escrows.page(None, 10) == [second]
 
 
 async def test_put_twice_in_one_unit_of_work_keeps_the_last(
@@ -150,66 +142,6 @@ async def test_each_wallet_has_its_own_escrow(
     assert await _get(container, second) == theirs
     await _put(container, _escrow(first, OTHER_KEY_ID))
     assert await _get(container, second) == theirs
-
-
-async def test_pages_are_in_wallet_id_order_after_the_given_id(
-    container: Container, add_user: AddUser, add_wallet: AddWallet
-) -> None:
-    stored = await _wallets(add_user, add_wallet, 5)
-    escrows = [_escrow(wallet, sealed=f"c2VhbGVk{index}") for index, wallet in enumerate(stored)]
-    await _put(container, *reversed(escrows))
-    async with container.unit_of_work() as uow:
-        assert await uow.escrows.page(None, 10) == escrows
-        assert await uow.escrows.page(None, 2) == escrows[:2]
-        assert await uow.escrows.page(escrows[1].wallet_id, 2) == escrows[2:4]
-        assert await uow.escrows.page(escrows[3].wallet_id, 2) == escrows[4:]
-        assert await uow.escrows.page(escrows[4].wallet_id, 2) == []
-        assert await uow.escrows.page("", 10) == escrows
-        assert await uow.escrows.page(escrows[2].wallet_id + "\x01", 10) == escrows[3:]
-        assert await uow.escrows.page(None, 0) == []
-
-
-async def test_walking_the_pages_sees_each_escrow_once(
-    container: Container, add_user: AddUser, add_wallet: AddWallet
-) -> None:
-    stored = await _wallets(add_user, add_wallet, 7)
-    await _put(container, *(_escrow(wallet) for wallet in stored))
-    seen: list[str] = []
-    after: str | None = None
-    async with container.unit_of_work() as uow:
-        while page := await uow.escrows.page(after, 3):
-            assert len(page) <= 3
-            seen.extend(escrow.wallet_id for escrow in page)
-            after = page[-1].wallet_id
-    assert seen == [wallet.id for wallet in stored]
-
-
-async def test_pages_only_hold_wallets_with_an_escrow(
-    container: Container, add_user: AddUser, add_wallet: AddWallet
-) -> None:
-    stored = await _wallets(add_user, add_wallet, 4)
-    escrows = [_escrow(stored[1]), _escrow(stored[3])]
-    await _put(container, *escrows)
-    async with container.unit_of_work() as uow:
-        assert await uow.escrows.page(None, 10) == escrows
-        assert await uow.escrows.page(stored[1].id, 10) == [escrows[1]]
-        assert await uow.escrows.get(stored[0].id) is None
-
-
-async def test_a_page_sees_its_own_units_staged_puts(
-    container: Container, add_user: AddUser, add_wallet: AddWallet
-) -> None:
-    stored = await _wallets(add_user, add_wallet, 3)
-    committed = [_escrow(stored[0]), _escrow(stored[2])]
-    await _put(container, *committed)
-    added, replaced = _escrow(stored[1]), _escrow(stored[2], OTHER_KEY_ID, "bmV3")
-    async with container.unit_of_work() as uow:
-        await uow.escrows.put(added)
-        await uow.escrows.put(replaced)
-        assert await uow.escrows.page(None, 10) == [committed[0], added, replaced]
-        assert await uow.escrows.page(stored[0].id, 1) == [added]
-    async with container.unit_of_work() as uow:
-        assert await uow.escrows.page(None, 10) == committed
 
 
 async def _count_escrow_rows(container: Container) -> int:

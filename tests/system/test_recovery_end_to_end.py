@@ -397,12 +397,6 @@ def test_shares_of_another_ceremony_change_nothing(
     _assert_nothing_secret_shown(estate, site)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production gap: with another ceremony's shares, `recovery restore`/`import` print "
-    "only the JSON summary (every wallet 'unreadable') and nothing saying that the shares "
-    "rebuild another recovery key than the escrows'",
-)
 @pytest.mark.parametrize("action", ["restore", "import"])
 def test_shares_of_another_ceremony_are_named_as_such(
     estate: Estate, tmp_path: Path, action: str
@@ -414,4 +408,6 @@ def test_shares_of_another_ceremony_are_named_as_such(
     shares = estate.other.some_shares(THRESHOLD, random.Random(action))
     refused = site.recovery(action, shares, NEW_KEY, *args)
     assert refused.returncode == 1
-    assert "recovery key" in refused.stderr
+    assert f"the shares rebuild recovery key {estate.other.key_id}" in refused.stderr
+    assert "WALLET_RECOVERY_PUBLIC_KEY is recovery key" in refused.stderr
+    assert "escrows could not be used" in refused.stderr

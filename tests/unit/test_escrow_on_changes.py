@@ -189,9 +189,10 @@ async def _escrow(container: Container, wallet_id: str) -> Escrow | None:
 
 
 async def _all_escrows(container: Container) -> list[Escrow]:
+    """Every wallet's escrow, in wallet id order."""
     async with container.unit_of_work() as uow:
-        escrows: list[Escrow] = await uow.escrows.page(None, 1000)
-    return escrows
+        escrows = [await uow.escrows.get(i) for i in await uow.wallets.read_ids(None, 1000)]
+    return [escrow for escrow in escrows if escrow is not None]
 
 
 def _public_key_in(opener: EscrowOpener, escrow: Escrow) -> str:

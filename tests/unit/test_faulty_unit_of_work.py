@@ -16,6 +16,7 @@ from application.register_user import RegisterUserRequest
 from application.rotate_encryption_key import RotateKeyRequest
 from application.sign_transaction import SignRequest
 from domain.errors import StoreUnavailable
+from domain.recovery import RecoveryKey
 from domain.secrets import EncryptionKey
 from entrypoints.container import Container, build_container
 from tests.support import (
@@ -101,6 +102,13 @@ async def _nothing(_: Container) -> object:
     return None
 
 
+async def _get_escrow(container: Container) -> None:
+    await container.get_escrow()("ada")
+
+
+RECOVERY_KEY = RecoveryKey("jXvNVcAxvAStoFlBg7hKZS44CNuZvyPz4rkKfRlLtXY=")
+"""Wallets are escrowed to it: creations and rotations write escrows."""
+
 OPERATIONS: dict[str, tuple[Operation, Operation]] = {
     "register_user": (_nothing, _register),
     "get_user": (_nothing, _get_user),
@@ -114,6 +122,7 @@ OPERATIONS: dict[str, tuple[Operation, Operation]] = {
     "suspend_wallet": (_nothing, _suspend),
     "resume_wallet": (_suspend, _resume),
     "list_wallet_events": (_nothing, _list_events),
+    "get_escrow": (_nothing, _get_escrow),
     "verify_audit_trail": (_nothing, _verify),
 }
 """Every use case, with what must happen before it (beyond `_prepared`)."""
@@ -124,7 +133,9 @@ async def _prepared(prepare: Operation) -> AsyncIterator[tuple[Container, Faults
     """A container on fault-injecting ports where ada has a wallet under KEY and carol none;
     `prepare` has run, and the trace is empty.
     """
-    container = build_container(settings_for("memory://", allow_export=True))
+    container = build_container(
+        settings_for("memory://", allow_export=True, recovery_key=RECOVERY_KEY)
+    )
     faults = Faults()
     with faulty_ports(container, faults):
         await container.register_user()(RegisterUserRequest("ada@example.com", "ada"))

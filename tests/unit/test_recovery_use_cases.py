@@ -151,7 +151,8 @@ class State:
 async def _state(container: Container) -> State:
     async with container.unit_of_work() as uow:
         stored = await uow.wallets.page_for_update(None, 1000)
-        escrows = await uow.escrows.page(None, 1000)
+        found = [await uow.escrows.get(wallet.id) for wallet in stored]
+        escrows = [escrow for escrow in found if escrow is not None]
         events = {wallet.id: await uow.events.after(wallet.id, 0, 1000) for wallet in stored}
     return State(stored, escrows, events)
 
