@@ -9,7 +9,7 @@ from application.batches import in_batches
 from application.escrow import Escrowing
 from application.wallet_access import hold_wallet, seal_checked, store_envelope
 from domain.audit import EventType
-from domain.errors import EnvelopeTampered, EscrowUnreadable, WalletKeyMismatch
+from domain.errors import EnvelopeTampered, EscrowUnreadable, KmsKeyMismatch, WalletKeyMismatch
 from domain.model import Wallet
 from domain.ports import Cipher, EscrowOpener, KeyGenerator, UnitOfWork
 from domain.recovery import Escrow, RecoveryKey
@@ -41,7 +41,8 @@ class RestoreWallets:
     self-check (SealingFailed stops the run); each restored wallet gets a `recovered` event,
     and its escrow is written anew when the configured recovery key is another one. Wallets the
     new key opens already are skipped, so a run can be repeated; suspended wallets are restored
-    too (their status is unchanged).
+    too (their status is unchanged), and so are wallets whose second factor was wrapped by a
+    key-management key the deployment no longer has (KmsKeyMismatch): their escrow holds the seed.
 
     Every wallet: in id order, `batch_size` per unit of work, held for update and committed
     batch by batch (resumable). One user's: WalletNotFound. With `dry_run`, nothing is written.
@@ -145,9 +146,13 @@ class RestoreWallets:
         return envelope, anew
 
     async def _opens(self, wallet: Wallet, key: EncryptionKey) -> bool:
+        """Whether the new key opens the wallet already. An envelope whose second factor the
+        key-management backend no longer has (its key lost, or another backend) does not: the
+        escrow, which holds the plain seed, is what restores it.
+        """
         try:
             (await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)).wipe()
-        except (WalletKeyMismatch, EnvelopeTampered):
+        except (WalletKeyMismatch, EnvelopeTampered, KmsKeyMismatch):
             return False
         return True
 

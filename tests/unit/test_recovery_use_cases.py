@@ -21,6 +21,7 @@ from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder, Tr
 
 from adapters.crypto.envelope import Envelope
 from adapters.crypto.recovery import Ceremony, RebuiltRecoveryKey, new_recovery_key
+from adapters.kms.memory import InMemoryKeyWrapper
 from adapters.memory import InMemoryStore
 from adapters.sql.tables import wallet_escrows, wallet_events, wallets
 from application.create_user_wallet import CreateWalletRequest
@@ -31,7 +32,14 @@ from application.register_user import RegisterUserRequest
 from application.restore_wallets import opened_escrow
 from application.sign_transaction import SignRequest, SignResult
 from domain.audit import WalletEvent
-from domain.errors import EscrowUnreadable, Field, InvalidInput, WalletKeyMismatch, WalletNotFound
+from domain.errors import (
+    EscrowUnreadable,
+    Field,
+    InvalidInput,
+    KmsKeyMismatch,
+    WalletKeyMismatch,
+    WalletNotFound,
+)
 from domain.model import Wallet, WalletStatus, utc_now
 from domain.ports import EscrowOpener
 from domain.recovery import Escrow, RecoveryKey
@@ -395,6 +403,31 @@ async def test_restore_one_user_reseals_it_under_the_new_key(
     with EncryptionKey.from_text(NEW_KEY) as new_key:
         again = await container.restore_wallets()(_opener(ceremony_a), new_key, user_id="ada")
     assert (again.restored, again.already) == (0, 1)
+
+
+async def test_restore_recovers_a_wallet_whose_backend_key_is_lost(
+    memory: Deployments, ceremony_a: Ceremony
+) -> None:
+    """The escrow holds the plain seed: a wallet whose second factor was wrapped by a backend
+    key that is gone (KmsKeyMismatch on opening) is restored under the backend in use now.
+    """
+    container = await memory.open(ceremony_a.recovery_key)
+    _use_backend(container, InMemoryKeyWrapper())
+    ada = await _create(container, "ada")
+    _use_backend(container, InMemoryKeyWrapper())  # the first backend key is lost
+    with pytest.raises(KmsKeyMismatch):
+        await _sign(container, "ada", KEY)
+    with EncryptionKey.from_text(NEW_KEY) as new_key:
+        progress = await container.restore_wallets()(_opener(ceremony_a), new_key, user_id="ada")
+    assert (progress.restored, progress.unreadable) == (1, [])
+    assert (await _wallet(container, "ada")).public_key == ada.public_key
+    await _assert_opens_only_with(container, "ada", NEW_KEY, KEY)
+
+
+def _use_backend(container: Container, wrapper: InMemoryKeyWrapper) -> None:
+    """From now on `wrapper` is the deployment's key-management backend."""
+    container.key_wrapper.override(providers.Object(wrapper))
+    container.cipher.reset()
 
 
 async def test_restore_all_reseals_every_escrowed_wallet_and_lists_the_others(
