@@ -22,6 +22,8 @@ from adapters.crypto.key_cache import stretch
 from adapters.kms.base import BackendCheck
 from adapters.sql import inspection
 from adapters.sql.migrate import MigrationState
+from entrypoints.http.auth import ApiTokens
+from entrypoints.scopes import ALL_SCOPES, Scope, with_scopes
 from entrypoints.settings import MEMORY_DATABASE_URL, Settings, SettingsError
 
 CONFIGURATION, DATABASE, MIGRATIONS, TOKENS, KDF, KMS = (
@@ -223,7 +225,9 @@ def judge_migrations(state: MigrationState | inspection.SchemaUnreadable) -> Che
 
 
 def check_tokens(settings: Settings) -> CheckResult:
-    """Some token is configured, and every plain one is long enough. Counts only, never values."""
+    """Some token is configured, and every plain one is long enough; each token's id (a prefix
+    of its digest) and scopes. Counts and ids only, never values.
+    """
     if not settings.has_api_tokens:
         return _fail(
             TOKENS,
@@ -238,8 +242,8 @@ def check_tokens(settings: Settings) -> CheckResult:
     )
     short = [
         str(position)
-        for position, token in enumerate(settings.api_tokens, start=1)
-        if len(token) < MIN_TOKEN_LENGTH
+        for position, entry in enumerate(settings.api_tokens, start=1)
+        if len(with_scopes(entry)[0]) < MIN_TOKEN_LENGTH
     ]
     if short:
         return _fail(
@@ -250,7 +254,13 @@ def check_tokens(settings: Settings) -> CheckResult:
             f"replace each with one made by {MAKE_RANDOM_COMMAND}, or better, list only "
             "their SHA-256 in WALLET_API_TOKEN_HASHES",
         )
-    return _pass(TOKENS, counts)
+    listed = ApiTokens(settings.api_tokens, settings.api_token_hashes).listed()
+    scopes = ", ".join(f"{caller.token_id} ({_scopes(caller.scopes)})" for caller in listed)
+    return _pass(TOKENS, f"{counts}; by id: {scopes}")
+
+
+def _scopes(scopes: frozenset[Scope]) -> str:
+    return "every scope" if scopes == ALL_SCOPES else "+".join(s for s in Scope if s in scopes)
 
 
 def check_key_derivation(

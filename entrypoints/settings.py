@@ -15,6 +15,7 @@ from domain.recovery import RecoveryKey
 from domain.secrets import SecretSeed
 from entrypoints.kms_settings import KmsSettings, KmsSettingsError
 from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
+from entrypoints.scopes import ScopeError, with_scopes
 
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
 TESTNET_NETWORK = "Test SDF Network ; September 2015"
@@ -86,9 +87,14 @@ class Settings:
                 ) from None
         tokens = _list(environ, "WALLET_API_TOKENS")
         token_hashes = tuple(value.lower() for value in _list(environ, "WALLET_API_TOKEN_HASHES"))
-        if not all(_SHA256_HEX.fullmatch(value) for value in token_hashes):
+        try:
+            scoped = [with_scopes(entry) for entry in (*tokens, *token_hashes)]
+        except ScopeError as error:
+            raise SettingsError(f"WALLET_API_TOKENS or WALLET_API_TOKEN_HASHES: {error}") from None
+        if not all(_SHA256_HEX.fullmatch(digest) for digest, _ in scoped[len(tokens) :]):
             raise SettingsError(
-                "WALLET_API_TOKEN_HASHES must be comma-separated SHA-256 hex digests"
+                "WALLET_API_TOKEN_HASHES must be comma-separated SHA-256 hex digests, each with "
+                "an optional :scopes suffix"
             )
         kdf = _kdf(environ, defaults.kdf, "WALLET_KDF_MEMORY_KIB", "WALLET_KDF_ITERATIONS")
         ceiling = _kdf(

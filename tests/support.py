@@ -34,15 +34,20 @@ from entrypoints.settings import Settings
 FAST_KDF = KdfParams(memory_kib=64, iterations=1)
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+READ_ONLY_AUTH = {"Authorization": "Bearer read-only-test-token-0123"}
+CREATE_ONLY_AUTH = {"Authorization": "Bearer create-only-test-token-01"}
+SCOPED_TOKENS = ("read-only-test-token-0123:read", "create-only-test-token-01:create")
+"""Tokens with one scope each, beside TOKEN (every scope), in `settings_for`'s settings."""
 KEY = "correct horse battery staple"
 OTHER_KEY = "another key, sixteen+ chars"
 
 
 def settings_for(database_url: str, **changes: Any) -> Settings:
-    """Settings for tests: cheap key stretching, one known token."""
-    return replace(
-        Settings(database_url=database_url, api_tokens=(TOKEN,), kdf=FAST_KDF), **changes
-    )
+    """Settings for tests: cheap key stretching, one known token with every scope (and two with
+    one scope each).
+    """
+    tokens = (TOKEN, *SCOPED_TOKENS)
+    return replace(Settings(database_url=database_url, api_tokens=tokens, kdf=FAST_KDF), **changes)
 
 
 CREATION_STEPS = [

@@ -2,15 +2,19 @@
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
 )
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Guard
+
+from entrypoints.scopes import Scope, with_scopes
 
 PUBLIC = "exclude_from_auth"
 """Handler `opt` key that marks a route as public (health, readiness)."""
@@ -20,27 +24,50 @@ PUBLIC_PATHS = ["^/schema(/|$)"]
 NO_VALID_TOKEN = "a valid 'Authorization: Bearer <token>' header is required"  # noqa: S105
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who made a request: its token's non-secret id (the digest's first 12 hex digits) and the
+    token's scopes.
+    """
+
+    token_id: str
+    scopes: frozenset[Scope]
+
+
 class ApiTokens:
-    """The accepted tokens, kept only as SHA-256 digests and compared in constant time."""
+    """The accepted tokens with their scopes (settings entries, `token[:scopes]`), kept only as
+    SHA-256 digests and compared in constant time.
+    """
 
     def __init__(self, tokens: tuple[str, ...], token_hashes: tuple[str, ...] = ()) -> None:
-        digests = [_digest(token) for token in tokens]
-        digests += [bytes.fromhex(token_hash) for token_hash in token_hashes]
-        if not digests:
+        scoped = [(_digest(token), scopes) for token, scopes in map(with_scopes, tokens)]
+        scoped += [
+            (bytes.fromhex(digest), scopes) for digest, scopes in map(with_scopes, token_hashes)
+        ]
+        if not scoped:
             raise ValueError("at least one API token is required")
-        self._digests = tuple(digests)
+        self._scoped = tuple(scoped)
+
+    def caller(self, presented: str) -> Caller | None:
+        """The caller whose token this is, or None."""
+        digest = _digest(presented)
+        matched: Caller | None = None
+        for candidate, scopes in self._scoped:
+            if hmac.compare_digest(candidate, digest):
+                matched = Caller(candidate.hex()[:12], scopes)
+        return matched
 
     def token_id(self, presented: str) -> str | None:
-        """A non-secret id of the matching token (its digest's first 12 hex digits), or None."""
-        digest = _digest(presented)
-        matched: bytes | None = None
-        for candidate in self._digests:
-            if hmac.compare_digest(candidate, digest):
-                matched = candidate
-        return None if matched is None else matched.hex()[:12]
+        """A non-secret id of the matching token, or None."""
+        caller = self.caller(presented)
+        return None if caller is None else caller.token_id
+
+    def listed(self) -> list[Caller]:
+        """Every token's id and scopes, in the settings' order (for `doctor`)."""
+        return [Caller(digest.hex()[:12], scopes) for digest, scopes in self._scoped]
 
     def __repr__(self) -> str:
-        return f"ApiTokens(<{len(self._digests)} redacted>)"
+        return f"ApiTokens(<{len(self._scoped)} redacted>)"
 
 
 def _digest(token: str) -> bytes:
@@ -63,9 +90,25 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         scheme, _, presented = connection.headers.get("authorization", "").partition(" ")
-        token_id = None
+        caller = None
         if scheme.lower() == "bearer" and presented.strip():
-            token_id = self._tokens.token_id(presented.strip())
-        if token_id is None:
+            caller = self._tokens.caller(presented.strip())
+        if caller is None:
             raise NotAuthorizedException(NO_VALID_TOKEN)
-        return AuthenticationResult(user=token_id, auth=token_id)
+        return AuthenticationResult(user=caller.token_id, auth=caller)
+
+
+def needs(scope: Scope) -> Guard:
+    """A route guard: the request's token must have `scope` (403 insufficient-scope if not)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        caller = connection.auth
+        if not isinstance(caller, Caller) or scope not in caller.scopes:
+            raise PermissionDeniedException(lacks_scope(scope))
+
+    return guard
+
+
+def lacks_scope(scope: Scope) -> str:
+    """The detail of a 403 for a token without `scope`."""
+    return f"this token does not have the '{scope}' scope this operation needs"

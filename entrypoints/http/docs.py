@@ -24,10 +24,11 @@ from domain.errors import DomainError, StoreUnavailable
 from domain.model import MAX_ID_CHARS
 from entrypoints.errors import INVALID_INPUT, ProblemType, problem_type_of
 from entrypoints.http import request_checks
-from entrypoints.http.auth import NO_VALID_TOKEN
+from entrypoints.http.auth import NO_VALID_TOKEN, lacks_scope, needs
 from entrypoints.http.examples import ERROR_EXAMPLES, WALLET_EXAMPLE
 from entrypoints.http.problems import (
     HEADERS_TOO_LARGE,
+    INSUFFICIENT_SCOPE,
     INTERNAL_ERROR,
     NO_BODY,
     PROBLEM_JSON,
@@ -37,6 +38,10 @@ from entrypoints.http.problems import (
     http_detail,
 )
 from entrypoints.http.schemas import ProblemBody, WalletBody
+from entrypoints.scopes import Scope
+
+BEARER = "BearerToken"
+"""The document's name of the bearer security scheme."""
 
 
 @dataclass
@@ -119,6 +124,8 @@ class OperationDocs:
     successes: dict[HTTPStatus, Success]
     problems: tuple[ProblemExample, ...]
     requests: tuple[NamedExample, ...] = ()
+    scope: Scope | None = None
+    """What a token needs for this operation (None: a public one)."""
 
     @property
     def responses(self) -> dict[int, ResponseSpec]:
@@ -146,8 +153,17 @@ class OperationDocs:
 
     @property
     def route(self) -> dict[str, Any]:
-        """The route decorator's arguments that show this operation: `**docs.route`."""
-        return {"responses": self.responses, "operation_class": self.operation_class}
+        """The route decorator's arguments that show this operation, and for a protected one
+        the scope its token needs, enforced and shown in its security requirement:
+        `**docs.route`.
+        """
+        route: dict[str, Any] = {
+            "responses": self.responses,
+            "operation_class": self.operation_class,
+        }
+        if self.scope is not None:
+            route |= {"guards": [needs(self.scope)], "security": [{BEARER: [str(self.scope)]}]}
+        return route
 
 
 def _problem_response(problems: list[ProblemExample]) -> ResponseSpec:
@@ -257,28 +273,38 @@ _BAD_PATH_ID = field_error(
 
 
 def protected(
+    scope: Scope,
     successes: dict[HTTPStatus, Success],
     *raises: Raises,
     requests: tuple[NamedExample, ...] = (),
     path_id: bool = False,
     store: bool = True,
 ) -> OperationDocs:
-    """An operation behind the bearer token, which can raise `raises`. It can also answer what
-    every such operation can (token, rate limit, internal error), what every body can when it
-    takes one (shown by `requests`), a bad user id when `path_id` says it has one, and, unless
-    `store` says it touches none, that the store is unavailable.
+    """An operation behind the bearer token, for tokens with `scope`, which can raise `raises`.
+    It can also answer what every such operation can (token, scope, rate limit, internal
+    error), what every body can when it takes one (shown by `requests`), a bad user id when
+    `path_id` says it has one, and, unless `store` says it touches none, that the store is
+    unavailable.
     """
+    lacking = scope_example(scope)
     return OperationDocs(
         successes,
         (
             *((_BAD_PATH_ID,) if path_id else ()),
             *map(_documented, raises),
             *_EVERY_PROTECTED_ROUTE,
+            lacking,
             *(_EVERY_STORED_ROUTE if store else ()),
             *(_every_body(requests) if requests else ()),
         ),
         requests,
+        scope,
     )
+
+
+def scope_example(scope: Scope) -> ProblemExample:
+    """The 403 of a token without `scope`."""
+    return ProblemExample(INSUFFICIENT_SCOPE, lacks_scope(scope), INSUFFICIENT_SCOPE.meaning)
 
 
 def wallet_success(meaning: str, *examples: NamedExample) -> Success:

@@ -120,7 +120,7 @@ def _observe(scope: HTTPScope, status: int, seconds: float, context: RequestCont
     }
     if context.problem is not None:
         fields["problem"] = context.problem
-    caller = scope.get("auth")
+    caller = scope.get("user")  # the token's id (its scopes are in "auth")
     if isinstance(caller, str):
         fields["caller"] = caller
     if status >= 500:

@@ -43,6 +43,7 @@ from entrypoints.http.docs import (
     field_error,
     protected,
     raised,
+    scope_example,
     wallet_success,
 )
 from entrypoints.http.schemas import (
@@ -56,12 +57,14 @@ from entrypoints.http.schemas import (
     UserBody,
 )
 from entrypoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from entrypoints.scopes import Scope
 
 # Users
 
 _USER = example("user", "A user", examples.USER_EXAMPLE)
 
 REGISTER_USER = protected(
+    Scope.CREATE,
     {
         HTTPStatus.CREATED: Success(
             UserBody,
@@ -86,7 +89,10 @@ REGISTER_USER = protected(
     ),
 )
 READ_USER = protected(
-    {HTTPStatus.OK: Success(UserBody, "The user.", (_USER,))}, UserNotFound, path_id=True
+    Scope.READ,
+    {HTTPStatus.OK: Success(UserBody, "The user.", (_USER,))},
+    UserNotFound,
+    path_id=True,
 )
 
 # Wallets
@@ -96,6 +102,7 @@ _USES_THE_KEYS = (KeyDerivationBusy, KmsUnavailable, KmsRefused, KmsKeyMismatch)
 (WALLET_KMS) to wrap or unwrap the wallet's share can raise."""
 
 CREATE_WALLET = protected(
+    Scope.CREATE,
     {
         HTTPStatus.CREATED: wallet_success("The wallet was created."),
         HTTPStatus.OK: wallet_success("The user's wallet exists and the key opens it (a replay)."),
@@ -113,7 +120,7 @@ CREATE_WALLET = protected(
     requests=(example("create", "Create user-42's wallet", examples.CREATE_WALLET_EXAMPLE),),
 )
 GET_WALLET = protected(
-    {HTTPStatus.OK: wallet_success("The user's wallet.")}, WalletNotFound, path_id=True
+    Scope.READ, {HTTPStatus.OK: wallet_success("The user's wallet.")}, WalletNotFound, path_id=True
 )
 
 # Custody operations on a wallet
@@ -138,6 +145,7 @@ _INVALID_NETWORK = raised(
     name="invalid-input-network",
 )
 SIGN = protected(
+    Scope.SIGN,
     {
         HTTPStatus.OK: Success(
             SignedBody,
@@ -151,6 +159,7 @@ SIGN = protected(
     requests=(example("testnet-payment", "A payment on the test network", examples.SIGN_EXAMPLE),),
 )
 ROTATE_KEY = protected(
+    Scope.MANAGE,
     {
         HTTPStatus.OK: wallet_success(
             "The wallet, now sealed under newEncryptionKey (same publicKey)."
@@ -165,6 +174,7 @@ ROTATE_KEY = protected(
     requests=(example("rotate", "Move to next year's key", examples.ROTATE_KEY_EXAMPLE),),
 )
 EXPORT = protected(
+    Scope.MANAGE,
     {
         HTTPStatus.OK: Success(
             SealedSecretBody,
@@ -182,6 +192,7 @@ EXPORT = protected(
 )
 _EMPTY = (example("empty", "No fields", {}),)
 SUSPEND = protected(
+    Scope.MANAGE,
     {
         HTTPStatus.OK: wallet_success(
             "The wallet, suspended (or already so).",
@@ -192,11 +203,13 @@ SUSPEND = protected(
     requests=_EMPTY,
 )
 RESUME = protected(
+    Scope.MANAGE,
     {HTTPStatus.OK: wallet_success("The wallet, active again (or already so).")},
     WalletNotFound,
     requests=_EMPTY,
 )
 EVENTS = protected(
+    Scope.READ,
     {
         HTTPStatus.OK: Success(
             EventPageBody,
@@ -241,6 +254,7 @@ def _account_transaction(meaning: str, *examples: NamedExample) -> Success:
 
 
 ACTIVATE = protected(
+    Scope.SIGN,
     {
         HTTPStatus.OK: _account_transaction(
             "The activation, signed by the sponsor (when held here) and the wallet; "
@@ -307,6 +321,7 @@ ACTIVATE = protected(
     path_id=True,
 )
 CHANGE_SIGNERS = protected(
+    Scope.SIGN,
     {
         HTTPStatus.OK: _account_transaction(
             "The SetOptions transaction, signed by the wallet; `submitted` when it was submitted.",
@@ -343,6 +358,7 @@ CHANGE_SIGNERS = protected(
 # Recovery
 
 ESCROW = protected(
+    Scope.MANAGE,
     {
         HTTPStatus.OK: Success(
             EscrowBody,
@@ -358,6 +374,7 @@ ESCROW = protected(
 # Transactions, on their own: no wallet
 
 INSPECT = protected(
+    Scope.READ,
     {
         HTTPStatus.OK: Success(
             InspectionBody,
@@ -414,5 +431,6 @@ METRICS = OperationDocs(
             media_type=METRICS_CONTENT_TYPE,
         )
     },
-    (UNAUTHORIZED_EXAMPLE, RATE_LIMITED_EXAMPLE),
+    (UNAUTHORIZED_EXAMPLE, RATE_LIMITED_EXAMPLE, scope_example(Scope.READ)),
+    scope=Scope.READ,
 )

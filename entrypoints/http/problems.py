@@ -44,6 +44,13 @@ UNAUTHORIZED = ProblemType(
     "The 'Authorization: Bearer <token>' header is missing or its token is not accepted "
     "(the response has 'WWW-Authenticate: Bearer').",
 )
+INSUFFICIENT_SCOPE = ProblemType(
+    HTTPStatus.FORBIDDEN,
+    "insufficient-scope",
+    "Forbidden",
+    "The token is valid but lacks the scope this operation needs (its scopes follow it in "
+    "WALLET_API_TOKENS or WALLET_API_TOKEN_HASHES).",
+)
 RATE_LIMITED = ProblemType(
     HTTPStatus.TOO_MANY_REQUESTS,
     "too-many-requests",
@@ -72,7 +79,14 @@ INTERNAL_ERROR = ProblemType(
 )
 FRAMEWORK_PROBLEMS = {
     row.status: row
-    for row in (INVALID_INPUT, UNAUTHORIZED, RATE_LIMITED, TOO_LARGE, HEADERS_TOO_LARGE)
+    for row in (
+        INVALID_INPUT,
+        UNAUTHORIZED,
+        INSUFFICIENT_SCOPE,
+        RATE_LIMITED,
+        TOO_LARGE,
+        HEADERS_TOO_LARGE,
+    )
 }
 """The statuses Litestar answers by itself with a problem of ours; others (an unknown route or
 method) take the status's own phrase."""

@@ -12,8 +12,8 @@ RateLimit = tuple[int, str]
 
 
 def _token_id(request: Request[Any, Any, Any]) -> str:
-    # Runs after authentication: `auth` is the accepted token's non-secret id.
-    return str(request.scope.get("auth") or "anonymous")
+    # Runs after authentication: `user` is the accepted token's non-secret id.
+    return str(request.scope.get("user") or "anonymous")
 
 
 def rate_limit_middleware(limit: RateLimit) -> DefineMiddleware:

@@ -41,9 +41,16 @@ from entrypoints.http.app import create_app
 from entrypoints.http.problems import INTERNAL_ERROR, PROBLEM_JSON
 from entrypoints.http.request_checks import MAX_DEPTH, MAX_HEADER_BYTES
 from entrypoints.kms_settings import KmsSettings, TransitSettings
+from entrypoints.scopes import Scope
 from tests.horizon_standin import BASE_RESERVE, STROOPS, HorizonStandIn
 from tests.kms_transit import TIMEOUT_SECONDS, created_key, shared_server, transit_wrapper
-from tests.support import AUTH, http_client, settings_for
+from tests.support import (
+    AUTH,
+    CREATE_ONLY_AUTH,
+    READ_ONLY_AUTH,
+    http_client,
+    settings_for,
+)
 
 Json = dict[str, Any]
 
@@ -138,7 +145,19 @@ def test_every_route_but_health_and_ready_needs_the_bearer_token() -> None:
     assert DOCUMENT["security"] == [{"BearerToken": []}]
     public = {(method, path) for method, path in OPERATIONS if (method, path) not in PROTECTED}
     assert public == {("get", "/health"), ("get", "/ready")}
-    assert all("security" not in DOCUMENT["paths"][path][method] for method, path in PROTECTED)
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_every_protected_route_names_the_one_scope_its_token_needs(method: str, path: str) -> None:
+    """A new route without a scope fails here (and answers 403 to every token that has scopes)."""
+    assert _scope(method, path) in set(Scope)
+
+
+def _scope(method: str, path: str) -> Scope:
+    (requirement,) = DOCUMENT["paths"][path][method]["security"]
+    (scopes,) = requirement.values()
+    (scope,) = scopes
+    return Scope(scope)
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
@@ -477,6 +496,10 @@ def _common_cases() -> Iterator[Case]:
     for method, path in PROTECTED:
         settings = SETTINGS.get((method, path), {})
         yield Case(method, path, 401, "unauthorized", _send(method, path, headers={}))
+        lacking = CREATE_ONLY_AUTH if _scope(method, path) == Scope.READ else READ_ONLY_AUTH
+        yield Case(
+            method, path, 403, "insufficient-scope", _send(method, path, headers=lacking), settings
+        )
         yield Case(
             method,
             path,

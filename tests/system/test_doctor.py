@@ -266,12 +266,18 @@ def test_hashed_tokens_pass_and_are_counted_not_printed(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     digest = hashlib.sha256(SHORT_TOKEN.encode()).hexdigest()
+    other = hashlib.sha256(b"another token of the deployment").hexdigest()
     monkeypatch.delenv("WALLET_API_TOKENS")
-    monkeypatch.setenv("WALLET_API_TOKEN_HASHES", digest)
+    monkeypatch.setenv("WALLET_API_TOKEN_HASHES", f"{digest},{other}:read+sign")
     code, rows, out = _doctor(capsys)
     assert code == 0
-    assert rows["api tokens"] == ("pass", "0 in WALLET_API_TOKENS, 1 in WALLET_API_TOKEN_HASHES")
+    listed = f"by id: {digest[:12]} (every scope), {other[:12]} (read+sign)"
+    assert rows["api tokens"] == (
+        "pass",
+        f"0 in WALLET_API_TOKENS, 2 in WALLET_API_TOKEN_HASHES; {listed}",
+    )
     assert digest not in out
+    assert other not in out
 
 
 def test_a_malformed_environment_fails_the_configuration_and_skips_the_rest(
