@@ -4,7 +4,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from domain.model import Wallet
-from domain.ports import UnitOfWork
+from domain.ports import Cipher, UnitOfWork
+from domain.secrets import EncryptionKey
 
 
 class BatchProgress(Protocol):
@@ -41,3 +42,27 @@ async def in_batches(  # noqa: PLR0913 - the loop's inputs, the flags by name
         on_batch(progress)
         if len(batch) < batch_size:
             return progress
+
+
+async def in_batches_with_key(  # noqa: PLR0913 - `in_batches`' inputs, and the key
+    uow_factory: Callable[[], UnitOfWork],
+    batch_size: int,
+    progress: Progress,
+    step: Callable[[UnitOfWork, Wallet, EncryptionKey], Awaitable[None]],
+    *,
+    cipher: Cipher,
+    key: EncryptionKey,
+    dry_run: bool,
+    on_batch: Callable[[Progress], None],
+) -> Progress:
+    """`in_batches`, with the caller's `key` prepared once, before any unit of work opens, and
+    given to every step.
+    """
+    with await cipher.prepare(key) as prepared:
+
+        async def keyed(uow: UnitOfWork, wallet: Wallet) -> None:
+            await step(uow, wallet, prepared)
+
+        return await in_batches(
+            uow_factory, batch_size, progress, keyed, dry_run=dry_run, on_batch=on_batch
+        )

@@ -5,7 +5,7 @@ made before it was configured or escrowed to a recovery key that has since been 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from application.batches import in_batches
+from application.batches import in_batches_with_key
 from application.escrow import Escrowing
 from application.wallet_access import decrypt_seed, record
 from domain.audit import EventType
@@ -67,19 +67,20 @@ class EscrowAll:
         if recovery_key is None:
             raise InvalidInput(Field.RECOVERY_PUBLIC_KEY, "is not configured")
         progress = EscrowProgress()
-        with await self._cipher.prepare(key) as prepared:
 
-            async def escrow(uow: UnitOfWork, wallet: Wallet) -> None:
-                await self._escrow_one(uow, wallet, prepared, progress, actor)
+        async def escrow(uow: UnitOfWork, wallet: Wallet, prepared: EncryptionKey) -> None:
+            await self._escrow_one(uow, wallet, prepared, progress, actor)
 
-            return await in_batches(
-                self._uow_factory,
-                self._batch_size,
-                progress,
-                escrow,
-                dry_run=dry_run,
-                on_batch=on_batch,
-            )
+        return await in_batches_with_key(
+            self._uow_factory,
+            self._batch_size,
+            progress,
+            escrow,
+            cipher=self._cipher,
+            key=key,
+            dry_run=dry_run,
+            on_batch=on_batch,
+        )
 
     async def _escrow_one(
         self,

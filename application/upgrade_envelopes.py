@@ -5,7 +5,7 @@ now (v1 to v2 once a key-management backend is configured).
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from application.batches import in_batches
+from application.batches import in_batches_with_key
 from application.escrow import NO_ESCROW, Escrowing
 from application.wallet_access import resealed, store_envelope
 from domain.audit import EventType
@@ -68,19 +68,20 @@ class UpgradeEnvelopes:
         on_batch: Callable[[UpgradeProgress], None] = lambda _: None,
     ) -> UpgradeProgress:
         progress = UpgradeProgress()
-        with await self._cipher.prepare(key) as prepared:
 
-            async def upgrade(uow: UnitOfWork, wallet: Wallet) -> None:
-                await self._upgrade_one(uow, wallet, prepared, progress, actor)
+        async def upgrade(uow: UnitOfWork, wallet: Wallet, prepared: EncryptionKey) -> None:
+            await self._upgrade_one(uow, wallet, prepared, progress, actor)
 
-            return await in_batches(
-                self._uow_factory,
-                self._batch_size,
-                progress,
-                upgrade,
-                dry_run=dry_run,
-                on_batch=on_batch,
-            )
+        return await in_batches_with_key(
+            self._uow_factory,
+            self._batch_size,
+            progress,
+            upgrade,
+            cipher=self._cipher,
+            key=key,
+            dry_run=dry_run,
+            on_batch=on_batch,
+        )
 
     async def _upgrade_one(
         self,
