@@ -19,6 +19,7 @@ class Field(StrEnum):
     RECOVERY_PUBLIC_KEY = "recovery_public_key"
     RECOVERY_SHARES = "recovery_shares"
     ESCROW_FILE = "escrow_file"
+    POLICY = "policy"
     SIGNERS = "signers"
     THRESHOLDS = "thresholds"
     SPONSOR = "sponsor"

@@ -1,0 +1,247 @@
+"""Signing policies: what a wallet may sign, judged from a summary of the transaction before the
+wallet's seed is opened. A missing list or limit restricts nothing of its kind; foreign sources
+and foreign fee bumps are refused unless a policy allows them.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from domain.accounts import amount
+from domain.errors import Field, InvalidInput
+
+NATIVE = "native"
+
+
+class Rule(StrEnum):
+    """Which rule of a policy a transaction breaks."""
+
+    FOREIGN_SOURCE = "foreign-source"
+    FOREIGN_FEE_BUMP = "foreign-fee-bump"
+    OPERATION_NOT_ALLOWED = "operation-not-allowed"
+    DESTINATION_NOT_ALLOWED = "destination-not-allowed"
+    PER_TRANSACTION_LIMIT = "per-transaction-limit"
+    DAILY_LIMIT = "daily-limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """How much of one asset (`native` or `CODE:ISSUER`) may leave the wallet, per transaction
+    and per rolling day; None: no limit of that kind. An amount equal to a limit is within it.
+    """
+
+    asset: str
+    per_transaction: Decimal | None = None
+    per_day: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SigningPolicy:
+    """What a wallet may sign. None for a list: anything of that kind."""
+
+    allowed_operations: frozenset[str] | None = None
+    allowed_destinations: frozenset[str] | None = None
+    limits: tuple[Limit, ...] = ()
+    allow_foreign_source: bool = False
+    allow_foreign_fee_bump: bool = False
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "SigningPolicy":
+        """The policy of a JSON document (already parsed); InvalidInput(Field.POLICY) naming the
+        member at fault. Whether destinations are account keys is the caller's to check.
+        """
+        known = {
+            "allowedOperations",
+            "allowedDestinations",
+            "limits",
+            "allowForeignSource",
+            "allowForeignFeeBump",
+        }
+        for name in document:
+            if name not in known:
+                raise InvalidInput(Field.POLICY, f"{name} is not a policy member")
+        return cls(
+            _names(document, "allowedOperations"),
+            _names(document, "allowedDestinations"),
+            _limits(document.get("limits", [])),
+            _flag(document, "allowForeignSource"),
+            _flag(document, "allowForeignFeeBump"),
+        )
+
+    def limit_of(self, asset: str) -> Limit | None:
+        return next((limit for limit in self.limits if limit.asset == asset), None)
+
+
+BUILT_IN_POLICY = SigningPolicy()
+"""With no policy anywhere: no foreign source, no foreign fee bump, anything else."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSummary:
+    """One operation, as a policy sees it: its name (stellar-sdk's class name in camelCase),
+    its source account (None: the transaction's), the accounts it sends value or control to,
+    and what leaves the wallet by it (asset, amount).
+    """
+
+    name: str
+    source: str | None
+    destinations: tuple[str, ...] = ()
+    outgoing: tuple[tuple[str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionSummary:
+    """A transaction as a policy sees it; for a fee-bump envelope `source` is the inner
+    transaction's and `fee_source` the fee payer's (None otherwise).
+    """
+
+    source: str
+    operations: tuple[OperationSummary, ...]
+    fee_source: str | None = None
+
+    def outgoing(self, wallet: str) -> dict[str, Decimal]:
+        """What leaves the wallet by the operations it is the source of, per asset."""
+        totals: dict[str, Decimal] = {}
+        for operation in self.operations:
+            if (operation.source or self.source) != wallet:
+                continue
+            for asset, value in operation.outgoing:
+                totals[asset] = totals.get(asset, Decimal(0)) + value
+        return totals
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """The first rule a transaction breaks, and the 0-based index of the operation that breaks
+    it (None for a rule of the whole transaction).
+    """
+
+    rule: Rule
+    operation: int | None = None
+
+
+def judged(
+    policy: SigningPolicy,
+    wallet: str,
+    transaction: TransactionSummary,
+    spent_today: Mapping[str, Decimal],
+) -> Violation | None:
+    """The first rule the transaction breaks for the wallet (public key `wallet`), in this
+    order: sources, fee bump, operations, destinations, per-transaction limits, daily limits
+    (`spent_today`: what the wallet signed away in the last 24 hours, per asset); None if it
+    breaks none.
+    """
+    return (
+        _source_violation(policy, wallet, transaction)
+        or _operation_violation(policy, transaction)
+        or _over_limits(policy, wallet, transaction, spent_today)
+    )
+
+
+def _source_violation(
+    policy: SigningPolicy, wallet: str, transaction: TransactionSummary
+) -> Violation | None:
+    """The transaction's source, a fee bump's payer and inner source, every operation's."""
+    foreign_allowed = policy.allow_foreign_source
+    if transaction.fee_source is not None:
+        if transaction.fee_source != wallet and not foreign_allowed:
+            return Violation(Rule.FOREIGN_SOURCE)
+        if transaction.source != wallet and not policy.allow_foreign_fee_bump:
+            return Violation(Rule.FOREIGN_FEE_BUMP)
+    elif transaction.source != wallet and not foreign_allowed:
+        return Violation(Rule.FOREIGN_SOURCE)
+    for index, operation in enumerate(transaction.operations):
+        if operation.source not in (None, wallet) and not foreign_allowed:
+            return Violation(Rule.FOREIGN_SOURCE, index)
+    return None
+
+
+def _operation_violation(
+    policy: SigningPolicy, transaction: TransactionSummary
+) -> Violation | None:
+    """Operations not allowed, then destinations not allowed."""
+    allowed = policy.allowed_operations
+    for index, operation in enumerate(transaction.operations):
+        if allowed is not None and operation.name not in allowed:
+            return Violation(Rule.OPERATION_NOT_ALLOWED, index)
+    destinations = policy.allowed_destinations
+    for index, operation in enumerate(transaction.operations):
+        if destinations is not None and not set(operation.destinations) <= destinations:
+            return Violation(Rule.DESTINATION_NOT_ALLOWED, index)
+    return None
+
+
+def _over_limits(
+    policy: SigningPolicy,
+    wallet: str,
+    transaction: TransactionSummary,
+    spent_today: Mapping[str, Decimal],
+) -> Violation | None:
+    for asset, total in transaction.outgoing(wallet).items():
+        limit = policy.limit_of(asset)
+        if limit is None:
+            continue
+        if limit.per_transaction is not None and total > limit.per_transaction:
+            return Violation(Rule.PER_TRANSACTION_LIMIT, _first_of(transaction, wallet, asset))
+        spent = spent_today.get(asset, Decimal(0))
+        if limit.per_day is not None and spent + total > limit.per_day:
+            return Violation(Rule.DAILY_LIMIT, _first_of(transaction, wallet, asset))
+    return None
+
+
+def _first_of(transaction: TransactionSummary, wallet: str, asset: str) -> int | None:
+    """The first operation by which `asset` leaves the wallet."""
+    for index, operation in enumerate(transaction.operations):
+        mine = (operation.source or transaction.source) == wallet
+        if mine and any(sent == asset for sent, _ in operation.outgoing):
+            return index
+    return None
+
+
+def _names(document: Mapping[str, Any], name: str) -> frozenset[str] | None:
+    value = document.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise InvalidInput(Field.POLICY, f"{name} must be a list of names")
+    return frozenset(value)
+
+
+def _flag(document: Mapping[str, Any], name: str) -> bool:
+    value = document.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(Field.POLICY, f"{name} must be true or false")
+    return value
+
+
+def _limits(value: object) -> tuple[Limit, ...]:
+    if not isinstance(value, list):
+        raise InvalidInput(Field.POLICY, "limits must be a list")
+    limits: list[Limit] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or not isinstance(item.get("asset"), str):
+            raise InvalidInput(Field.POLICY, f"limits[{index}] needs an asset")
+        asset = item["asset"]
+        if asset != NATIVE and asset.count(":") != 1:
+            raise InvalidInput(Field.POLICY, f"limits[{index}].asset is not native or CODE:ISSUER")
+        if any(limit.asset == asset for limit in limits):
+            raise InvalidInput(Field.POLICY, f"limits[{index}].asset is listed twice")
+        limits.append(
+            Limit(
+                asset,
+                _amount(item, "perTransaction", index),
+                _amount(item, "perDay", index),
+            )
+        )
+    return tuple(limits)
+
+
+def _amount(item: Mapping[str, Any], name: str, index: int) -> Decimal | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(Field.POLICY, f"limits[{index}].{name} must be a decimal string")
+    return Decimal(amount(Field.POLICY, value))
