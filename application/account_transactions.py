@@ -9,7 +9,7 @@ from application.wallet_access import holding_all_opened, read_active, record
 from domain.accounts import checked_sequence
 from domain.audit import EventType
 from domain.errors import AccountAlreadyOnNetwork, AccountNotOnNetwork, Field, InvalidInput
-from domain.model import Wallet
+from domain.model import Wallet, check_network
 from domain.ports import Cipher, Signed, StellarNetwork, Submission, TransactionSigner, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
 
@@ -67,8 +67,7 @@ class AccountTransactions:
         it is not to be read from the network. Asks the network its passphrase (once) when
         submitting: NetworkUnavailable.
         """
-        if network_passphrase not in self._networks:
-            raise InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks")
+        check_network(self._networks, network_passphrase)
         field, given = sequence
         if given is None and not submit:
             raise InvalidInput(field, "is required unless the transaction is submitted")

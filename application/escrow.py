@@ -36,8 +36,5 @@ class NoEscrow(Escrowing):
     def __init__(self) -> None:
         self.recovery_key = None
 
-    def sealed(self, wallet_id: str, seed: SecretSeed) -> Escrow | None:  # noqa: ARG002
-        return None
-
 
 NO_ESCROW = NoEscrow()

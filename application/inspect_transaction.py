@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from domain.authorization import Authorization, Signers, Thresholds
-from domain.errors import Field, InvalidInput
+from domain.model import check_network
 from domain.ports import TransactionInspector
 
 
@@ -44,8 +44,7 @@ class InspectTransaction:
         self._networks = networks
 
     def __call__(self, request: InspectRequest) -> InspectResult:
-        if request.network_passphrase not in self._networks:
-            raise InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks")
+        check_network(self._networks, request.network_passphrase)
         inspected = self._inspector.inspect(
             request.transaction_xdr, request.network_passphrase, request.signers.keys
         )

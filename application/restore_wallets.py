@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from application.batches import in_batches
 from application.escrow import Escrowing
-from application.wallet_access import hold_wallet, seal_checked, store_envelope
+from application.wallet_access import UNOPENABLE, hold_wallet, opens, seal_checked, store_envelope
 from domain.audit import EventType
-from domain.errors import EnvelopeTampered, EscrowUnreadable, KmsKeyMismatch, WalletKeyMismatch
+from domain.errors import EscrowUnreadable, KmsKeyMismatch
 from domain.model import Wallet
 from domain.ports import Cipher, EscrowOpener, KeyGenerator, UnitOfWork
 from domain.recovery import Escrow, RecoveryKey
@@ -111,7 +111,9 @@ class RestoreWallets:
         if escrow is None:
             progress.without_escrow.append(wallet.id)
             return
-        if await self._opens(wallet, key):
+        # A second factor the backend no longer has (its key lost, or another backend) does not
+        # open: the escrow, which holds the plain seed, is what restores such a wallet.
+        if await opens(self._cipher, wallet, key, (*UNOPENABLE, KmsKeyMismatch)):
             progress.already += 1
             return
         try:
@@ -144,17 +146,6 @@ class RestoreWallets:
                 else self._escrowing.sealed(wallet.id, seed)
             )
         return envelope, anew
-
-    async def _opens(self, wallet: Wallet, key: EncryptionKey) -> bool:
-        """Whether the new key opens the wallet already. An envelope whose second factor the
-        key-management backend no longer has (its key lost, or another backend) does not: the
-        escrow, which holds the plain seed, is what restores it.
-        """
-        try:
-            (await self._cipher.decrypt(wallet.encrypted_key, key, wallet.binding)).wipe()
-        except (WalletKeyMismatch, EnvelopeTampered, KmsKeyMismatch):
-            return False
-        return True
 
 
 def opened_escrow(

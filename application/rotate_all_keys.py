@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from application.batches import in_batches
 from application.escrow import NO_ESCROW, Escrowing
-from application.wallet_access import decrypt_seed, resealed, store_envelope
+from application.wallet_access import opens, resealed, store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, WalletKeyMismatch
 from domain.model import Wallet
@@ -101,7 +101,7 @@ class RotateAllKeys:
         progress: RotationProgress,
         actor: str | None,
     ) -> None:
-        if await self._opens(wallet, new_key):
+        if await opens(self._cipher, wallet, new_key):
             progress.already_rotated += 1
             return
         try:
@@ -126,10 +126,3 @@ class RotateAllKeys:
             escrow=escrow,
         )
         progress.rotated += 1
-
-    async def _opens(self, wallet: Wallet, key: EncryptionKey) -> bool:
-        try:
-            (await decrypt_seed(self._cipher, wallet, key)).wipe()
-        except (WalletKeyMismatch, EnvelopeTampered):
-            return False
-        return True

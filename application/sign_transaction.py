@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 from application.wallet_access import holding_opened, record
 from domain.audit import EventType
-from domain.errors import Field, InvalidInput
-from domain.model import Wallet
+from domain.model import Wallet, check_network
 from domain.ports import Cipher, Signed, TransactionSigner, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
 
@@ -55,8 +54,7 @@ class SignTransaction:
         self._networks = networks
 
     async def __call__(self, request: SignRequest) -> SignResult:
-        if request.network_passphrase not in self._networks:
-            raise InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks")
+        check_network(self._networks, request.network_passphrase)
         with await self._cipher.prepare(request.encryption_key) as key:
             return await self._sign(request, key)
 

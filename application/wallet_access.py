@@ -7,6 +7,7 @@ from typing import NamedTuple, TypeVar
 from application.escrow import NO_ESCROW, Escrowing
 from domain.audit import EventType, WalletEvent
 from domain.errors import (
+    DomainError,
     EnvelopeTampered,
     Field,
     KmsKeyMismatch,
@@ -125,6 +126,26 @@ async def decrypt_seed(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> Se
         raise EnvelopeTampered(damaged.reason, wallet.id) from None
     except KmsKeyMismatch as mismatch:
         raise KmsKeyMismatch(mismatch.backend, mismatch.reason, wallet.id) from None
+
+
+UNOPENABLE: tuple[type[DomainError], ...] = (WalletKeyMismatch, EnvelopeTampered)
+"""What opening a wallet with a key that is not its own, or a damaged envelope, raises."""
+
+
+async def opens(
+    cipher: Cipher,
+    wallet: Wallet,
+    key: EncryptionKey,
+    unopenable: tuple[type[DomainError], ...] = UNOPENABLE,
+) -> bool:
+    """Whether the key opens the wallet (the seed is wiped at once); False when opening raises
+    one of `unopenable`, and any other error is raised.
+    """
+    try:
+        (await decrypt_seed(cipher, wallet, key)).wipe()
+    except unopenable:
+        return False
+    return True
 
 
 async def seal_checked(

@@ -33,6 +33,13 @@ def check_id(field: Field, value: str) -> str:
     return value
 
 
+def check_network(allowed: frozenset[str], network_passphrase: str) -> str:
+    """The passphrase, if it is one of the deployment's `allowed` networks (InvalidInput if not)."""
+    if network_passphrase not in allowed:
+        raise InvalidInput(Field.NETWORK_PASSPHRASE, "is not one of the allowed networks")
+    return network_passphrase
+
+
 def check_email(value: str) -> str:
     """An email is non-empty, at most 254 characters, and has an '@' with text on both sides."""
     if not value:
