@@ -21,6 +21,8 @@ from domain.ports import (
     Cipher,
     EscrowRepository,
     KeyGenerator,
+    PolicyRepository,
+    SpendingRepository,
     UnitOfWork,
     UserRepository,
     WalletEventRepository,
@@ -77,6 +79,8 @@ REPOSITORY_PORTS: dict[str, type] = {
     "wallets": WalletRepository,
     "events": WalletEventRepository,
     "escrows": EscrowRepository,
+    "policies": PolicyRepository,
+    "spending": SpendingRepository,
 }
 """The repositories a unit of work exposes, by attribute name."""
 
@@ -100,6 +104,7 @@ class Faults:
         "cipher.prepare",
         "cipher.encrypt",
         "cipher.decrypt",
+        "cipher.rewrap",
     )
 
     def __init__(self) -> None:
@@ -185,6 +190,8 @@ class FaultyUnitOfWork:
     wallets: WalletRepository
     events: WalletEventRepository
     escrows: EscrowRepository
+    policies: PolicyRepository
+    spending: SpendingRepository
 
     def __init__(self, inner: UnitOfWork, faults: Faults) -> None:
         self._inner = inner
@@ -196,6 +203,8 @@ class FaultyUnitOfWork:
         self.wallets = cast("WalletRepository", self._wrap("wallets", self._inner.wallets))
         self.events = cast("WalletEventRepository", self._wrap("events", self._inner.events))
         self.escrows = cast("EscrowRepository", self._wrap("escrows", self._inner.escrows))
+        self.policies = cast("PolicyRepository", self._wrap("policies", self._inner.policies))
+        self.spending = cast("SpendingRepository", self._wrap("spending", self._inner.spending))
         return self
 
     def _wrap(self, name: str, repository: object) -> _FaultyRepository:

@@ -5,18 +5,26 @@ leaving the store as it was and the next attempt free to succeed."""
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
 
 import pytest
+from dependency_injector import providers
 from nacl.public import PrivateKey
 from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
 
+from adapters.crypto.recovery import RebuiltRecoveryKey, new_recovery_key
+from adapters.kms.memory import InMemoryKeyWrapper
+from application.activate_account import ActivateRequest
+from application.change_signers import ChangeSignersRequest
 from application.create_user_wallet import CreateWalletRequest
 from application.export_wallet import ExportRequest
 from application.register_user import RegisterUserRequest
 from application.rotate_encryption_key import RotateKeyRequest
 from application.sign_transaction import SignRequest
+from domain.accounts import Terms, Trustline
+from domain.authorization import Signer, Signers
 from domain.errors import StoreUnavailable
-from domain.recovery import RecoveryKey
+from domain.policy import Limit, SigningPolicy
 from domain.secrets import EncryptionKey
 from entrypoints.container import Container, build_container
 from tests.support import (
@@ -33,6 +41,15 @@ from tests.support import (
 
 Operation = Callable[[Container], Awaitable[object]]
 RECIPIENT = base64.b64encode(bytes(PrivateKey(bytes([5]) * 32).public_key)).decode()
+TESTNET = Network.TESTNET_NETWORK_PASSPHRASE
+ISSUER, COSIGNER, OUTSIDE_SPONSOR = (
+    Keypair.from_raw_ed25519_seed(bytes([n]) * 32).public_key for n in (7, 8, 10)
+)
+SEQUENCE = 4294967296
+"""A sequence number given, so that the account operations need no network (submit is off)."""
+CEREMONY = new_recovery_key(2, 2)
+RECOVERY_KEY = CEREMONY.recovery_key
+"""Wallets are escrowed to it: creations and rotations write escrows; restores open them."""
 
 
 async def _register(container: Container) -> object:
@@ -106,8 +123,94 @@ async def _get_escrow(container: Container) -> None:
     await container.get_escrow()("ada")
 
 
-RECOVERY_KEY = RecoveryKey("jXvNVcAxvAStoFlBg7hKZS44CNuZvyPz4rkKfRlLtXY=")
-"""Wallets are escrowed to it: creations and rotations write escrows."""
+async def _activate(container: Container) -> object:
+    with EncryptionKey.from_text(KEY) as key:
+        lines = (Trustline("USDC", ISSUER),)
+        request = ActivateRequest("ada", key, OUTSIDE_SPONSOR, SEQUENCE, lines, Terms(TESTNET))
+        return await container.activate_account()(request)
+
+
+async def _change_signers(container: Container) -> object:
+    with EncryptionKey.from_text(KEY) as key:
+        add = Signers((Signer(COSIGNER, 1),))
+        request = ChangeSignersRequest("ada", key, SEQUENCE, Terms(TESTNET), Signers(()), add, ())
+        return await container.change_signers()(request)
+
+
+def _use_backend(container: Container) -> InMemoryKeyWrapper:
+    """Give the container a key-management backend from now on (its cipher built again)."""
+    wrapper = InMemoryKeyWrapper()
+    container.key_wrapper.override(providers.Object(wrapper))
+    container.cipher.reset()
+    return wrapper
+
+
+async def _with_backend(container: Container) -> None:
+    """ada's wallet stays v1: the upgrade has it to do."""
+    _use_backend(container)
+
+
+async def _upgrade(container: Container) -> object:
+    with EncryptionKey.from_text(KEY) as key:
+        return await container.upgrade_envelopes()(key)
+
+
+async def _with_backend_key_rotated(container: Container) -> None:
+    """ada's wallet is v2, its share wrapped by a backend key version no longer the newest."""
+    wrapper = _use_backend(container)
+    await _upgrade(container)
+    await wrapper.rotate_key()
+
+
+async def _rewrap(container: Container) -> object:
+    return await container.rewrap_all()()
+
+
+async def _without_escrow(container: Container) -> None:
+    """ada's wallet loses its escrow, as one made before the recovery key was configured."""
+    store = container.memory_store()
+    del store.escrows[store.wallets_by_user["ada"].id]
+
+
+async def _escrow_all(container: Container) -> object:
+    with EncryptionKey.from_text(KEY) as key:
+        return await container.escrow_all()(key)
+
+
+async def _restore(container: Container) -> object:
+    opener = RebuiltRecoveryKey(list(CEREMONY.shares))
+    with EncryptionKey.from_text(OTHER_KEY) as new_key:
+        return await container.restore_wallets()(opener, new_key, user_id="ada")
+
+
+async def _import(container: Container) -> object:
+    """carol's wallet, escrowed by another deployment (its own store, off the faulty ports, so
+    that only the import's steps are traced), made again here from its escrow record.
+    """
+    elsewhere = build_container(settings_for("memory://", recovery_key=RECOVERY_KEY))
+    await elsewhere.register_user()(RegisterUserRequest("carol@example.com", "carol"))
+    await _create(elsewhere, "carol")
+    record = await elsewhere.get_escrow()("carol")
+    opener = RebuiltRecoveryKey(list(CEREMONY.shares))
+    with EncryptionKey.from_text(OTHER_KEY) as new_key:
+        return await container.import_escrows()(opener, new_key, [record])
+
+
+DAILY_LIMIT = SigningPolicy(limits=(Limit("native", per_day=Decimal(100)),))
+"""A policy whose judgement reads the day's spending, as well as recording it."""
+
+
+async def _with_daily_limit(container: Container) -> object:
+    return await container.set_signing_policy()("ada", DAILY_LIMIT)
+
+
+async def _get_policy(container: Container) -> object:
+    return await container.get_signing_policy()("ada")
+
+
+async def _remove_policy(container: Container) -> object:
+    return await container.remove_signing_policy()("ada")
+
 
 OPERATIONS: dict[str, tuple[Operation, Operation]] = {
     "register_user": (_nothing, _register),
@@ -116,6 +219,7 @@ OPERATIONS: dict[str, tuple[Operation, Operation]] = {
     "create_user_wallet-replay": (_nothing, _replay),
     "get_wallet_by_user": (_nothing, _get_wallet),
     "sign_transaction": (_nothing, _sign),
+    "sign_transaction-daily-limit": (_with_daily_limit, _sign),
     "rotate_encryption_key": (_nothing, _rotate),
     "rotate_all_keys": (_nothing, _rotate_all),
     "export_wallet": (_nothing, _export),
@@ -124,25 +228,35 @@ OPERATIONS: dict[str, tuple[Operation, Operation]] = {
     "list_wallet_events": (_nothing, _list_events),
     "get_escrow": (_nothing, _get_escrow),
     "verify_audit_trail": (_nothing, _verify),
+    "activate_account": (_nothing, _activate),
+    "change_signers": (_nothing, _change_signers),
+    "upgrade_envelopes": (_with_backend, _upgrade),
+    "rewrap_all": (_with_backend_key_rotated, _rewrap),
+    "escrow_all": (_without_escrow, _escrow_all),
+    "restore_wallets": (_nothing, _restore),
+    "import_escrows": (_nothing, _import),
+    "get_signing_policy": (_nothing, _get_policy),
+    "set_signing_policy": (_nothing, _with_daily_limit),
+    "remove_signing_policy": (_with_daily_limit, _remove_policy),
 }
 """Every use case, with what must happen before it (beyond `_prepared`)."""
 
 
 @asynccontextmanager
 async def _prepared(prepare: Operation) -> AsyncIterator[tuple[Container, Faults]]:
-    """A container on fault-injecting ports where ada has a wallet under KEY and carol none;
-    `prepare` has run, and the trace is empty.
+    """A container where ada has a wallet under KEY and carol none, and `prepare` has run, now
+    on fault-injecting ports (taken after `prepare`, which may change the cipher), the trace
+    empty.
     """
     container = build_container(
         settings_for("memory://", allow_export=True, recovery_key=RECOVERY_KEY)
     )
+    await container.register_user()(RegisterUserRequest("ada@example.com", "ada"))
+    await container.register_user()(RegisterUserRequest("carol@example.com", "carol"))
+    await _create(container, "ada")
+    await prepare(container)
     faults = Faults()
     with faulty_ports(container, faults):
-        await container.register_user()(RegisterUserRequest("ada@example.com", "ada"))
-        await container.register_user()(RegisterUserRequest("carol@example.com", "carol"))
-        await _create(container, "ada")
-        await prepare(container)
-        faults.trace.clear()
         yield container, faults
 
 
