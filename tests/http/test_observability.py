@@ -1,5 +1,6 @@
-"""Request ids, one structured log line per request, redaction, and the Prometheus metrics (in
-process, and summed over the workers of a real `serve --workers 2`)."""
+"""Request ids, one structured log line per request, redaction, and the Prometheus metrics, in
+process; summed over the workers of a real `serve --workers 2` in
+tests/system/test_observability_served.py."""
 
 import io
 import json
@@ -19,7 +20,6 @@ from entrypoints.container import Container
 from entrypoints.http import problems
 from entrypoints.logs import Throttled, configure_structlog, formatter, redact
 from entrypoints.settings import Settings, SettingsError
-from harness.servers import serving
 from tests.http.test_custody import _tamper_with_envelope
 from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client
 
@@ -268,48 +268,3 @@ def test_the_cli_does_not_import_prometheus_client_before_serve_sets_its_directo
         check=True,
     )
     assert result.stdout.strip() == "False"
-
-
-@pytest.mark.postgres
-def test_serve_with_two_workers_sums_their_metrics_and_logs_json(
-    postgres_url: str, tmp_path: Path
-) -> None:
-    log, scratch = tmp_path / "server.log", tmp_path / "tmp"
-    scratch.mkdir()
-    with serving(postgres_url, log, token=TOKEN, workers=2, TMPDIR=str(scratch)) as server:
-        sent = 0
-        while sent < 400 and len(_pids_serving(log)) < 2:
-            # A new connection each time, so that both workers get some.
-            response = httpx.get(f"{server.base_url}/health", headers={"X-Request-ID": f"r{sent}"})
-            assert response.headers["x-request-id"] == f"r{sent}"
-            sent += 1
-        scrapes = [
-            _samples(httpx.get(f"{server.base_url}/metrics", headers=AUTH).text) for _ in range(6)
-        ]
-        directories_while_serving = list(scratch.iterdir())
-        files_while_serving = [path.name for path in directories_while_serving[0].iterdir()]
-    assert len(_pids_serving(log)) == 2
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    served = [
-        line for line in lines if line.get("event") == "request" and line["route"] == "/health"
-    ]
-    ours = [line["request_id"] for line in served if str(line["request_id"]).startswith("r")]
-    assert ours == [f"r{number}" for number in range(sent)]
-    # Every scrape, whichever worker answers it, counts every worker's requests (the start-up
-    # probe of harness/servers.py included).
-    health = 'wallet_http_requests_total{method="GET",route="/health",status="200"}'
-    assert [scrape[health] for scrape in scrapes] == [len(served)] * 6
-    assert len(directories_while_serving) == 1
-    assert directories_while_serving[0].name.startswith("wallet-orchestrator-metrics-")
-    assert any(name.startswith("counter_") for name in files_while_serving)
-    assert list(scratch.iterdir()) == []
-
-
-def _pids_serving(log: Path) -> set[int]:
-    pids = set()
-    for line in log.read_text().splitlines():
-        if line.startswith("{"):
-            record = json.loads(line)
-            if record.get("event") == "request":
-                pids.add(int(record["pid"]))
-    return pids
