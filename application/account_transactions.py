@@ -5,6 +5,7 @@ signed by each wallet, each signing recorded, then, when asked, submitted to the
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from application.signing_policy import SigningGate
 from application.wallet_access import holding_all_opened, read_active, record
 from domain.accounts import checked_sequence
 from domain.audit import EventType
@@ -32,12 +33,16 @@ class AccountTransaction:
 
 @dataclass(frozen=True, slots=True)
 class Signing:
-    """How to sign: for which network, what to record on each wallet that signs, and for whom."""
+    """How to sign: for which network, what to record on each wallet that signs, for whom, and
+    the accounts that are party to the transaction (its signers, an activation's sponsor: as
+    sources they are not foreign to each other's signing policies).
+    """
 
     network_passphrase: str
     event_type: EventType
     details: Callable[[Wallet, Signed], dict[str, str]]
     actor: str | None
+    parties: frozenset[str] = frozenset()
 
 
 class AccountTransactions:
@@ -45,19 +50,21 @@ class AccountTransactions:
     submission is possible), read a sequence number from the network, sign and record, submit.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913, PLR0917 - the collaborators every step shares
         self,
         uow: UnitOfWork,
         cipher: Cipher,
         signer: TransactionSigner,
         networks: frozenset[str],
         network: StellarNetwork | None,
+        gate: SigningGate,
     ) -> None:
         self._uow = uow
         self._cipher = cipher
         self._signer = signer
         self._networks = networks
         self._network = network
+        self._gate = gate
 
     async def check(
         self, network_passphrase: str, sequence: tuple[Field, int | None], *, submit: bool
@@ -114,8 +121,10 @@ class AccountTransactions:
         signing: Signing,
     ) -> tuple[tuple[Wallet, ...], Signed]:
         """Sign the built transaction with each wallet (read already), in order, record a
-        `signing.event_type` event on each, commit. Errors of `holding_all_opened`; no store
-        connection is held while the keys open the wallets.
+        `signing.event_type` event on each, commit. Errors of `holding_all_opened`, and
+        PolicyViolation when a wallet's signing policy refuses the transaction (judged before
+        any wallet is opened, and again with the wallets held; a `sign_refused` event is
+        recorded on that wallet). No store connection is held while the keys open the wallets.
         """
 
         async def sign_all(_: tuple[Wallet, ...], seeds: tuple[SecretSeed, ...]) -> Signed:
@@ -125,11 +134,19 @@ class AccountTransactions:
             return signed
 
         uow = self._uow
-        async with holding_all_opened(uow, self._cipher, seen, sign_all) as (held, signed):
-            for wallet in held:
-                details = signing.details(wallet, signed)
-                await record(uow, wallet, signing.event_type, signing.actor, details)
-            await uow.commit()
+        screening = self._gate.screening(envelope_xdr, signing.network_passphrase, signing.parties)
+        screen = self._gate.screen(screening)
+        async with self._gate.recording_refusals(uow, screening, signing.actor):
+            async with uow:
+                await screen(uow, tuple(wallet for wallet, _ in seen), held=False)
+            async with holding_all_opened(uow, self._cipher, seen, sign_all, screen) as (
+                held,
+                signed,
+            ):
+                for wallet in held:
+                    details = signing.details(wallet, signed)
+                    await record(uow, wallet, signing.event_type, signing.actor, details)
+                await uow.commit()
         return held, signed
 
     async def submitted(self, signed: Signed, *, submit: bool) -> Submission | None:

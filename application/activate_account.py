@@ -140,6 +140,7 @@ class ActivateAccount:
                 EventType.ACTIVATION_SIGNED,
                 details,
                 request.actor,
+                frozenset((account, sponsor_public_key)),
             ),
         )
         try:

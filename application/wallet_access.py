@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import ExitStack, asynccontextmanager
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from application.escrow import NO_ESCROW, Escrowing
 from domain.audit import EventType, WalletEvent
@@ -32,40 +32,60 @@ async def hold_wallet(uow: UnitOfWork, user_id: str) -> Wallet:
 Prepared = TypeVar("Prepared")
 
 
-async def read_active(uow: UnitOfWork, user_ids: Sequence[str]) -> tuple[Wallet, ...]:
+class Screen(Protocol):
+    """Judges wallets about to be used for an operation, and raises to refuse it: called with
+    the wallets as read, before any is opened (`held` False), and again with them held for
+    update in the unit of work that records the operation (`held` True), where it may write.
+    """
+
+    async def __call__(
+        self, uow: UnitOfWork, wallets: tuple[Wallet, ...], *, held: bool
+    ) -> None: ...
+
+
+async def read_active(
+    uow: UnitOfWork, user_ids: Sequence[str], screen: Screen | None = None
+) -> tuple[Wallet, ...]:
     """The wallets of these users (ids already checked), read in one unit of work and in the
-    order given: WalletNotFound or WalletSuspended for the first that has none or is suspended.
+    order given: WalletNotFound or WalletSuspended for the first that has none or is suspended;
+    then whatever `screen` raises.
     """
     async with uow:
         seen = [await uow.wallets.get_by_user(user_id) for user_id in user_ids]
-    wallets: list[Wallet] = []
-    for user_id, wallet in zip(user_ids, seen, strict=True):
-        if wallet is None:
-            raise WalletNotFound(user_id)
-        wallet.ensure_active()
-        wallets.append(wallet)
+        wallets: list[Wallet] = []
+        for user_id, wallet in zip(user_ids, seen, strict=True):
+            if wallet is None:
+                raise WalletNotFound(user_id)
+            wallet.ensure_active()
+            wallets.append(wallet)
+        if screen is not None:
+            await screen(uow, tuple(wallets), held=False)
     return tuple(wallets)
 
 
 @asynccontextmanager
-async def holding_opened(
+async def holding_opened(  # noqa: PLR0913, PLR0917 - the wallet, its key, what to do with it
     uow: UnitOfWork,
     cipher: Cipher,
     user_id: str,
     key: EncryptionKey,
     prepare: Callable[[Wallet, SecretSeed], Awaitable[Prepared]],
+    screen: Screen | None = None,
 ) -> AsyncIterator[tuple[Wallet, Prepared]]:
     """Open the user's active wallet with the key and `prepare` what the operation needs from
     its seed (a signature, a new envelope), then, inside `uow`, hold the wallet and give both:
     `holding_all_opened` for one wallet, read first with `read_active` (WalletNotFound,
     WalletSuspended, then what `decrypt_seed` raises).
     """
-    (seen,) = await read_active(uow, (check_id(Field.USER_ID, user_id),))
+    (seen,) = await read_active(uow, (check_id(Field.USER_ID, user_id),), screen)
 
     async def prepare_one(wallets: tuple[Wallet, ...], seeds: tuple[SecretSeed, ...]) -> Prepared:
         return await prepare(wallets[0], seeds[0])
 
-    async with holding_all_opened(uow, cipher, ((seen, key),), prepare_one) as (held, prepared):
+    async with holding_all_opened(uow, cipher, ((seen, key),), prepare_one, screen) as (
+        held,
+        prepared,
+    ):
         yield held[0], prepared
 
 
@@ -75,6 +95,7 @@ async def holding_all_opened(
     cipher: Cipher,
     seen: Sequence[tuple[Wallet, EncryptionKey]],
     prepare: Callable[[tuple[Wallet, ...], tuple[SecretSeed, ...]], Awaitable[Prepared]],
+    screen: Screen | None = None,
 ) -> AsyncIterator[tuple[tuple[Wallet, ...], Prepared]]:
     """Open wallets already read (each with its key) and `prepare` what the operation needs
     from their seeds, then, inside `uow`, hold them all and give them (in the order given) with
@@ -83,9 +104,10 @@ async def holding_all_opened(
     The opening (which may wait for a key-management backend) and `prepare` run outside any
     unit of work, so no connection or lock is held meanwhile. Then `uow` is opened and the
     wallets held for update (in user-id order, so that two operations on the same wallets
-    cannot deadlock), each checked to be still there and active. If an envelope changed in
-    between (a concurrent rotation), all are opened and prepared again, there and then, under
-    the locks. The body writes and commits; the seeds are wiped before it runs.
+    cannot deadlock), each checked to be still there and active, and `screen`ed (held). If an
+    envelope changed in between (a concurrent rotation), all are opened and prepared again,
+    there and then, under the locks. The body writes and commits; the seeds are wiped before it
+    runs.
     """
     keys = tuple(key for _, key in seen)
     prepared = await _prepared(cipher, seen, prepare)
@@ -97,6 +119,8 @@ async def holding_all_opened(
         held = tuple(by_user[wallet.user_id] for wallet, _ in seen)
         for wallet in held:
             wallet.ensure_active()
+        if screen is not None:
+            await screen(uow, held, held=True)
         if any(h.encrypted_key != s.encrypted_key for h, (s, _) in zip(held, seen, strict=True)):
             prepared = await _prepared(cipher, tuple(zip(held, keys, strict=True)), prepare)
         yield held, prepared

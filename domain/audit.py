@@ -31,6 +31,13 @@ class EventType(StrEnum):
     """It signed a change of its account's signers or thresholds."""
     ESCROWED = "escrowed"
     """Its seed was escrowed (again) to the recovery key, by `recovery escrow`."""
+    SIGN_REFUSED = "sign_refused"
+    """Its signing policy refused a transaction (the rule and operation say why); nothing was
+    signed."""
+    POLICY_SET = "policy_set"
+    """A signing policy of its own was set (replacing the deployment's default for it)."""
+    POLICY_REMOVED = "policy_removed"
+    """Its own signing policy was removed: the deployment's default is in force again."""
     RECOVERED = "recovered"
     """Its seed was taken from its escrow with the rebuilt recovery key and sealed under a new
     caller key (`recovery restore`, `recovery import`)."""

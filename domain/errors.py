@@ -303,3 +303,21 @@ class NetworkRejected(NetworkRefusal):
 
     def __init__(self, transaction: str, operations: tuple[str, ...] = ()) -> None:
         super().__init__("the network rejected the transaction", transaction, operations)
+
+
+class PolicyViolation(DomainError):
+    """The signing policy in force for a user's wallet refuses what it was asked to sign:
+    `rule` (a domain.policy.Rule value) is the first rule broken, `operation` the 0-based index
+    of the operation that breaks it (None for a rule of the whole transaction). Nothing was
+    signed.
+    """
+
+    def __init__(self, user_id: str, rule: str, operation: int | None) -> None:
+        where = "" if operation is None else f" (operation {operation})"
+        super().__init__(
+            f"the signing policy of user {user_id!r}'s wallet refuses this transaction: "
+            f"{rule}{where}"
+        )
+        self.user_id = user_id
+        self.rule = rule
+        self.operation = operation

@@ -7,10 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
-
-from domain.accounts import amount
-from domain.errors import Field, InvalidInput
 
 NATIVE = "native"
 
@@ -47,35 +43,51 @@ class SigningPolicy:
     allow_foreign_source: bool = False
     allow_foreign_fee_bump: bool = False
 
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> "SigningPolicy":
-        """The policy of a JSON document (already parsed); InvalidInput(Field.POLICY) naming the
-        member at fault. Whether destinations are account keys is the caller's to check.
-        """
-        known = {
-            "allowedOperations",
-            "allowedDestinations",
-            "limits",
-            "allowForeignSource",
-            "allowForeignFeeBump",
-        }
-        for name in document:
-            if name not in known:
-                raise InvalidInput(Field.POLICY, f"{name} is not a policy member")
-        return cls(
-            _names(document, "allowedOperations"),
-            _names(document, "allowedDestinations"),
-            _limits(document.get("limits", [])),
-            _flag(document, "allowForeignSource"),
-            _flag(document, "allowForeignFeeBump"),
-        )
-
     def limit_of(self, asset: str) -> Limit | None:
         return next((limit for limit in self.limits if limit.asset == asset), None)
+
+    def described(self) -> dict[str, str]:
+        """The policy in words, for an audit event's details ('any': no restriction)."""
+        return {
+            "allowed_operations": _listed(self.allowed_operations),
+            "allowed_destinations": _listed(self.allowed_destinations),
+            "limits": "; ".join(
+                f"{limit.asset} per transaction {_amount(limit.per_transaction)}, "
+                f"per day {_amount(limit.per_day)}"
+                for limit in self.limits
+            )
+            or "none",
+            "allow_foreign_source": str(self.allow_foreign_source).lower(),
+            "allow_foreign_fee_bump": str(self.allow_foreign_fee_bump).lower(),
+        }
+
+
+def _listed(names: frozenset[str] | None) -> str:
+    return "any" if names is None else ",".join(sorted(names))
+
+
+def _amount(value: Decimal | None) -> str:
+    return "any" if value is None else format(value, "f")
 
 
 BUILT_IN_POLICY = SigningPolicy()
 """With no policy anywhere: no foreign source, no foreign fee bump, anything else."""
+
+
+class PolicySource(StrEnum):
+    """Where the policy in force for a wallet comes from."""
+
+    WALLET = "wallet"
+    DEPLOYMENT = "deployment"
+    BUILT_IN = "built-in"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInForce:
+    """The policy a wallet's signatures are judged by, and where it comes from."""
+
+    policy: SigningPolicy
+    source: PolicySource
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +106,14 @@ class OperationSummary:
 @dataclass(frozen=True, slots=True)
 class TransactionSummary:
     """A transaction as a policy sees it; for a fee-bump envelope `source` is the inner
-    transaction's and `fee_source` the fee payer's (None otherwise).
+    transaction's and `fee_source` the fee payer's (None otherwise). `transaction_hash` (hex)
+    is the hash a signature covers (the fee bump's for a fee-bump envelope).
     """
 
     source: str
     operations: tuple[OperationSummary, ...]
     fee_source: str | None = None
+    transaction_hash: str = ""
 
     def outgoing(self, wallet: str) -> dict[str, Decimal]:
         """What leaves the wallet by the operations it is the source of, per asset."""
@@ -127,33 +141,35 @@ def judged(
     wallet: str,
     transaction: TransactionSummary,
     spent_today: Mapping[str, Decimal],
+    partners: frozenset[str] = frozenset(),
 ) -> Violation | None:
     """The first rule the transaction breaks for the wallet (public key `wallet`), in this
     order: sources, fee bump, operations, destinations, per-transaction limits, daily limits
     (`spent_today`: what the wallet signed away in the last 24 hours, per asset); None if it
-    breaks none.
+    breaks none. `partners` are the other accounts that sign this same transaction in the same
+    request (an activation's sponsor and new account): as sources they are not foreign.
     """
     return (
-        _source_violation(policy, wallet, transaction)
+        _source_violation(policy, frozenset((wallet, *partners)), transaction)
         or _operation_violation(policy, transaction)
         or _over_limits(policy, wallet, transaction, spent_today)
     )
 
 
 def _source_violation(
-    policy: SigningPolicy, wallet: str, transaction: TransactionSummary
+    policy: SigningPolicy, own: frozenset[str], transaction: TransactionSummary
 ) -> Violation | None:
     """The transaction's source, a fee bump's payer and inner source, every operation's."""
     foreign_allowed = policy.allow_foreign_source
     if transaction.fee_source is not None:
-        if transaction.fee_source != wallet and not foreign_allowed:
+        if transaction.fee_source not in own and not foreign_allowed:
             return Violation(Rule.FOREIGN_SOURCE)
-        if transaction.source != wallet and not policy.allow_foreign_fee_bump:
+        if transaction.source not in own and not policy.allow_foreign_fee_bump:
             return Violation(Rule.FOREIGN_FEE_BUMP)
-    elif transaction.source != wallet and not foreign_allowed:
+    elif transaction.source not in own and not foreign_allowed:
         return Violation(Rule.FOREIGN_SOURCE)
     for index, operation in enumerate(transaction.operations):
-        if operation.source not in (None, wallet) and not foreign_allowed:
+        if operation.source is not None and operation.source not in own and not foreign_allowed:
             return Violation(Rule.FOREIGN_SOURCE, index)
     return None
 
@@ -198,50 +214,3 @@ def _first_of(transaction: TransactionSummary, wallet: str, asset: str) -> int |
         if mine and any(sent == asset for sent, _ in operation.outgoing):
             return index
     return None
-
-
-def _names(document: Mapping[str, Any], name: str) -> frozenset[str] | None:
-    value = document.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise InvalidInput(Field.POLICY, f"{name} must be a list of names")
-    return frozenset(value)
-
-
-def _flag(document: Mapping[str, Any], name: str) -> bool:
-    value = document.get(name, False)
-    if not isinstance(value, bool):
-        raise InvalidInput(Field.POLICY, f"{name} must be true or false")
-    return value
-
-
-def _limits(value: object) -> tuple[Limit, ...]:
-    if not isinstance(value, list):
-        raise InvalidInput(Field.POLICY, "limits must be a list")
-    limits: list[Limit] = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict) or not isinstance(item.get("asset"), str):
-            raise InvalidInput(Field.POLICY, f"limits[{index}] needs an asset")
-        asset = item["asset"]
-        if asset != NATIVE and asset.count(":") != 1:
-            raise InvalidInput(Field.POLICY, f"limits[{index}].asset is not native or CODE:ISSUER")
-        if any(limit.asset == asset for limit in limits):
-            raise InvalidInput(Field.POLICY, f"limits[{index}].asset is listed twice")
-        limits.append(
-            Limit(
-                asset,
-                _amount(item, "perTransaction", index),
-                _amount(item, "perDay", index),
-            )
-        )
-    return tuple(limits)
-
-
-def _amount(item: Mapping[str, Any], name: str, index: int) -> Decimal | None:
-    value = item.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(Field.POLICY, f"limits[{index}].{name} must be a decimal string")
-    return Decimal(amount(Field.POLICY, value))

@@ -1,6 +1,9 @@
 """Ports: what the use cases need from the outside world, as Protocols with their contracts."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -9,6 +12,7 @@ from domain.audit import WalletEvent
 from domain.authorization import InspectedEnvelope
 from domain.errors import Field
 from domain.model import KeyPair, User, Wallet, WalletBinding
+from domain.policy import SigningPolicy, TransactionSummary
 from domain.recovery import Escrow
 from domain.secrets import EncryptionKey, SecretSeed
 
@@ -109,6 +113,48 @@ class EscrowRepository(Protocol):
         ...
 
 
+class PolicyRepository(Protocol):
+    """Each wallet's own signing policy, seen through one unit of work; at most one per wallet.
+    A wallet without one is judged by the deployment's default.
+    """
+
+    async def get(self, wallet_id: str) -> SigningPolicy | None:
+        """The wallet's own policy, or None."""
+        ...
+
+    async def put(self, wallet_id: str, policy: SigningPolicy) -> None:
+        """Store the wallet's own policy, replacing the one it had (the wallet must exist and
+        be held `for_update`). Needs a commit.
+        """
+        ...
+
+    async def remove(self, wallet_id: str) -> bool:
+        """Remove the wallet's own policy; whether it had one. Needs a commit."""
+        ...
+
+
+class SpendingRepository(Protocol):
+    """What each wallet signed away, per asset, kept long enough for daily limits."""
+
+    async def since(self, wallet_id: str, moment: datetime) -> dict[str, Decimal]:
+        """What the wallet signed away from `moment` on, summed per asset."""
+        ...
+
+    async def add(
+        self,
+        wallet_id: str,
+        moment: datetime,
+        amounts: Mapping[str, Decimal],
+        *,
+        keep_after: datetime,
+    ) -> None:
+        """Record what the wallet signed away at `moment` (the wallet must be held
+        `for_update`, so that the check and the record of concurrent signatures are serial),
+        and forget its records from before `keep_after`. Needs a commit.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` opens it and exposes `users`, `wallets` and `events`;
     leaving the block without `await uow.commit()`, or by an exception, rolls everything back.
@@ -120,6 +166,8 @@ class UnitOfWork(Protocol):
     wallets: WalletRepository
     events: WalletEventRepository
     escrows: EscrowRepository
+    policies: PolicyRepository
+    spending: SpendingRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -226,6 +274,22 @@ class TransactionInspector(Protocol):
         (Field.TRANSACTION_XDR) or a key is not an ed25519 account key, 'G...' (Field.SIGNERS).
         Needs no store and no secret.
         """
+        ...
+
+
+class TransactionSummaries(Protocol):
+    """Reads what a signing policy needs to know of a transaction. Needs no store, no secret."""
+
+    def summary(self, envelope_xdr: str, network_passphrase: str) -> TransactionSummary:
+        """The summary of a v0, v1 or fee-bump envelope (base64 XDR) for that network: sources,
+        operations (names as stellar-sdk's classes, in camelCase), destinations, what leaves
+        each source, and the hash a signature covers. InvalidInput (Field.TRANSACTION_XDR) for
+        what is not a transaction envelope.
+        """
+        ...
+
+    def operation_names(self) -> frozenset[str]:
+        """Every operation name a summary can hold."""
         ...
 
 

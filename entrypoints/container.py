@@ -19,6 +19,7 @@ from adapters.sql.deployment import SqlDeploymentSalt
 from adapters.sql.engine import SqlReadinessCheck, create_engine
 from adapters.sql.migrate import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
+from adapters.stellar.policy_summary import StellarTransactionSummaries
 from adapters.stellar.transactions import StellarTransactionBuilder
 from application.account_transactions import AccountTransactions
 from application.activate_account import ActivateAccount
@@ -39,8 +40,10 @@ from application.rotate_all_keys import RotateAllKeys
 from application.rotate_encryption_key import RotateEncryptionKey
 from application.set_wallet_status import ResumeWallet, SuspendWallet
 from application.sign_transaction import SignTransaction
+from application.signing_policy import SigningGate
 from application.upgrade_envelopes import UpgradeEnvelopes
 from application.wallet_events import ListWalletEvents, VerifyAuditTrail
+from application.wallet_policy import GetSigningPolicy, RemoveSigningPolicy, SetSigningPolicy
 from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -137,12 +140,24 @@ class Container(containers.DeclarativeContainer):
     get_user = providers.Factory(GetUser, uow=unit_of_work)
 
     signer = providers.Singleton(StellarTransactionSigner)
+    # What each wallet may sign: its own policy, else WALLET_SIGNING_POLICY, else the built-in.
+    signing_gate = providers.Singleton(
+        SigningGate,
+        summaries=providers.Singleton(StellarTransactionSummaries),
+        default=settings.provided.signing_policy,
+    )
     sign_transaction = providers.Factory(
         SignTransaction,
         uow=unit_of_work,
         cipher=cipher,
         signer=signer,
         networks=settings.provided.networks,
+        gate=signing_gate,
+    )
+    get_signing_policy = providers.Factory(GetSigningPolicy, uow=unit_of_work, gate=signing_gate)
+    set_signing_policy = providers.Factory(SetSigningPolicy, uow=unit_of_work, gate=signing_gate)
+    remove_signing_policy = providers.Factory(
+        RemoveSigningPolicy, uow=unit_of_work, gate=signing_gate
     )
     inspector = providers.Singleton(StellarTransactionInspector)
     inspect_transaction = providers.Factory(
@@ -157,6 +172,7 @@ class Container(containers.DeclarativeContainer):
         signer=signer,
         networks=settings.provided.networks,
         network=stellar_network,
+        gate=signing_gate,
     )
     activate_account = providers.Factory(
         ActivateAccount, steps=account_transactions, builder=transaction_builder

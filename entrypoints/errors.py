@@ -4,7 +4,7 @@ CLI's exit code. The HTTP responses, every route's documented responses and the 
 and exit codes all read this table; nothing else decides them.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -27,6 +27,7 @@ from domain.errors import (
     Lockout,
     NetworkRejected,
     NetworkUnavailable,
+    PolicyViolation,
     SealingFailed,
     SponsorKeyMismatch,
     StoreUnavailable,
@@ -45,7 +46,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 @dataclass(frozen=True, slots=True)
 class ProblemType:
     """How the edges report one kind of failure. `detail`, when set, is said instead of the
-    error's own message (which may hold what only a log should hold).
+    error's own message (which may hold what only a log should hold). `members` gives the
+    extension members an answer carries besides the standard ones.
     """
 
     status: HTTPStatus
@@ -55,6 +57,7 @@ class ProblemType:
     retry_after: bool = False
     detail: str | None = None
     exit_code: int = EXIT_FAILED
+    members: Callable[[DomainError], Mapping[str, object]] | None = None
 
     @property
     def type(self) -> str:
@@ -90,6 +93,13 @@ SEALING_FAILED = ProblemType(
     "Internal Server Error",
     "The newly sealed seed did not open back to its public key; nothing was stored.",
 )
+
+
+def _violation_members(error: DomainError) -> Mapping[str, object]:
+    if not isinstance(error, PolicyViolation):
+        return {}
+    return {"rule": error.rule, "operation": error.operation}
+
 
 WRONG_KEY = ProblemType(
     HTTPStatus.FORBIDDEN,
@@ -178,6 +188,17 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         "not have (neither the encryptionKey nor the envelope is at fault).",
         detail="this wallet's second factor was wrapped by a key-management key that this "
         "deployment does not have; nothing was returned or changed",
+    ),
+    PolicyViolation: ProblemType(
+        HTTPStatus.FORBIDDEN,
+        "policy-violation",
+        "Forbidden",
+        "The wallet's signing policy refuses the transaction: `rule` names the first rule broken "
+        "(foreign-source, foreign-fee-bump, operation-not-allowed, destination-not-allowed, "
+        "per-transaction-limit, daily-limit) and `operation` the 0-based index of the operation "
+        "(null for a rule of the whole transaction). Nothing was signed; a sign_refused event "
+        "was recorded.",
+        members=_violation_members,
     ),
     Lockout: ProblemType(
         HTTPStatus.BAD_REQUEST,

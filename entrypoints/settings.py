@@ -1,5 +1,6 @@
 """Configuration, read from the environment once, in one place."""
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -10,7 +11,9 @@ from adapters.crypto.envelope import KdfParams
 from adapters.crypto.key_cache import DEFAULT_CONCURRENCY
 from adapters.crypto.sealed_export import SealedBoxSealer
 from adapters.sql.engine import PoolSettings, async_url
+from adapters.stellar.policy_document import policy_of
 from domain.errors import InvalidInput
+from domain.policy import SigningPolicy
 from domain.recovery import RecoveryKey
 from domain.secrets import SecretSeed
 from entrypoints.kms_settings import KmsSettings, KmsSettingsError
@@ -63,6 +66,7 @@ class Settings:
     horizon_url: str | None = None
     horizon_timeout: float = 30.0
     recovery_key: RecoveryKey | None = None
+    signing_policy: SigningPolicy | None = None
 
     @property
     def has_api_tokens(self) -> bool:
@@ -140,7 +144,29 @@ class Settings:
             horizon_url=_horizon_url(environ),
             horizon_timeout=_float(environ, "WALLET_HORIZON_TIMEOUT", defaults.horizon_timeout),
             recovery_key=_recovery_key(environ),
+            signing_policy=_signing_policy(environ),
         )
+
+
+def _signing_policy(environ: Mapping[str, str]) -> SigningPolicy | None:
+    """WALLET_SIGNING_POLICY: a JSON document, or @path to a file holding one."""
+    text = environ.get("WALLET_SIGNING_POLICY", "").strip()
+    if not text:
+        return None
+    if text.startswith("@"):
+        try:
+            with open(text[1:], encoding="utf-8") as file:  # noqa: PTH123 - a path as given
+                text = file.read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise SettingsError(
+                f"WALLET_SIGNING_POLICY: cannot read {text[1:]!r} ({type(error).__name__})"
+            ) from None
+    try:
+        return policy_of(json.loads(text))
+    except ValueError:
+        raise SettingsError("WALLET_SIGNING_POLICY is not a JSON document") from None
+    except InvalidInput as wrong:
+        raise SettingsError(f"WALLET_SIGNING_POLICY: {wrong.reason}") from None
 
 
 def _recovery_key(environ: Mapping[str, str]) -> RecoveryKey | None:

@@ -3,12 +3,17 @@
 import asyncio
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
 from domain.audit import WalletEvent
 from domain.model import User, Wallet
+from domain.policy import SigningPolicy
 from domain.recovery import Escrow
 
 UniqueKey = tuple[str, str]
+Spent = tuple[datetime, str, Decimal]
+"""When a wallet signed something away, which asset, how much."""
 
 
 @dataclass
@@ -26,6 +31,8 @@ class InMemoryStore:
     public_keys: set[str] = field(default_factory=set)
     events: dict[str, list[WalletEvent]] = field(default_factory=dict)
     escrows: dict[str, Escrow] = field(default_factory=dict)
+    policies: dict[str, SigningPolicy] = field(default_factory=dict)
+    spending: dict[str, list[Spent]] = field(default_factory=dict)
     claims: dict[UniqueKey, asyncio.Event] = field(default_factory=dict)
     locks: dict[str, asyncio.Event] = field(default_factory=dict)
     kdf_salt: bytes = field(default_factory=lambda: os.urandom(16))
@@ -46,14 +53,24 @@ class InMemoryStore:
             return value in self.public_keys
         raise ValueError(f"unknown unique key {kind!r}")
 
-    def apply(
+    def apply(  # noqa: PLR0913, PLR0917 - one list per kind of row
         self,
         users: list[User],
         wallets: list[Wallet],
         events: list[WalletEvent],
         escrows: list[Escrow],
+        policies: dict[str, SigningPolicy | None] | None = None,
+        spending: dict[str, list[Spent]] | None = None,
     ) -> None:
-        """Make staged rows (new or updated) committed, all at once."""
+        """Make staged rows (new or updated) committed, all at once: a policy of None is a
+        removed one, and a wallet's staged spending replaces its committed spending.
+        """
+        for wallet_id, policy in (policies or {}).items():
+            if policy is None:
+                self.policies.pop(wallet_id, None)
+            else:
+                self.policies[wallet_id] = policy
+        self.spending.update(spending or {})
         for escrow in escrows:
             self.escrows[escrow.wallet_id] = escrow
         for user in users:

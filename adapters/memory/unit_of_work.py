@@ -1,13 +1,17 @@
 """In-memory unit of work and repositories with real commit and rollback."""
 
 import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.store import InMemoryStore, UniqueKey
+from adapters.memory.store import InMemoryStore, Spent, UniqueKey
 from domain.audit import WalletEvent
 from domain.errors import PublicKeyTaken, UserNotFound
 from domain.model import User, Wallet
+from domain.policy import SigningPolicy
 from domain.recovery import Escrow
 
 
@@ -20,6 +24,8 @@ class _Transaction:
         self.wallets: dict[str, Wallet] = {}
         self.events: list[WalletEvent] = []
         self.escrows: dict[str, Escrow] = {}
+        self.policies: dict[str, SigningPolicy | None] = {}
+        self.spending: dict[str, list[Spent]] = {}
         self.claimed: list[UniqueKey] = []
         self.locked: list[str] = []
         self.ended = asyncio.Event()
@@ -53,6 +59,8 @@ class _Transaction:
                 list(self.wallets.values()),
                 self.events,
                 list(self.escrows.values()),
+                self.policies,
+                self.spending,
             )
         for key in self.claimed:
             del self.store.claims[key]
@@ -173,6 +181,58 @@ class InMemoryEscrowRepository:
         self._tx.escrows[escrow.wallet_id] = escrow
 
 
+class InMemoryPolicyRepository:
+    """PolicyRepository over a transaction: staged policies (None: removed) first."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, wallet_id: str) -> SigningPolicy | None:
+        if wallet_id in self._tx.policies:
+            return self._tx.policies[wallet_id]
+        return self._tx.store.policies.get(wallet_id)
+
+    async def put(self, wallet_id: str, policy: SigningPolicy) -> None:
+        self._tx.policies[wallet_id] = policy
+
+    async def remove(self, wallet_id: str) -> bool:
+        had = await self.get(wallet_id) is not None
+        self._tx.policies[wallet_id] = None
+        return had
+
+
+class InMemorySpendingRepository:
+    """SpendingRepository over a transaction: a wallet's staged records replace its committed
+    ones at commit.
+    """
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    def _records(self, wallet_id: str) -> list[Spent]:
+        staged = self._tx.spending.get(wallet_id)
+        return staged if staged is not None else self._tx.store.spending.get(wallet_id, [])
+
+    async def since(self, wallet_id: str, moment: datetime) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for signed_at, asset, amount in self._records(wallet_id):
+            if signed_at >= moment:
+                totals[asset] = totals.get(asset, Decimal(0)) + amount
+        return totals
+
+    async def add(
+        self,
+        wallet_id: str,
+        moment: datetime,
+        amounts: Mapping[str, Decimal],
+        *,
+        keep_after: datetime,
+    ) -> None:
+        kept = [record for record in self._records(wallet_id) if record[0] >= keep_after]
+        added = [(moment, asset, amount) for asset, amount in sorted(amounts.items())]
+        self._tx.spending[wallet_id] = kept + added
+
+
 class InMemoryUnitOfWork:
     """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work
     until commit; leaving the block without commit, or by an exception, discards them.
@@ -182,6 +242,8 @@ class InMemoryUnitOfWork:
     wallets: InMemoryWalletRepository
     events: InMemoryWalletEventRepository
     escrows: InMemoryEscrowRepository
+    policies: InMemoryPolicyRepository
+    spending: InMemorySpendingRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -195,6 +257,8 @@ class InMemoryUnitOfWork:
         self.wallets = InMemoryWalletRepository(self._tx)
         self.events = InMemoryWalletEventRepository(self._tx)
         self.escrows = InMemoryEscrowRepository(self._tx)
+        self.policies = InMemoryPolicyRepository(self._tx)
+        self.spending = InMemorySpendingRepository(self._tx)
         return self
 
     async def __aexit__(

@@ -84,12 +84,12 @@ class SqlUserRepository:
 
     async def add(self, user: User) -> bool:
         statement = (
-            _insert(self._connection, users)
+            insert_for(self._connection, users)
             .values(
                 id=user.id,
                 email=user.email,
-                createdAt=_to_db(user.created_at),
-                updatedAt=_to_db(user.updated_at),
+                createdAt=to_db(user.created_at),
+                updatedAt=to_db(user.updated_at),
             )
             .on_conflict_do_nothing()
             .returning(users.c.id)
@@ -137,8 +137,8 @@ class SqlWalletRepository:
             .values(
                 encryptedKey=wallet.encrypted_key,
                 status=str(wallet.status),
-                exportedAt=None if wallet.exported_at is None else _to_db(wallet.exported_at),
-                updatedAt=_to_db(wallet.updated_at),
+                exportedAt=None if wallet.exported_at is None else to_db(wallet.exported_at),
+                updatedAt=to_db(wallet.updated_at),
             )
         )
         await self._connection.execute(statement)
@@ -149,8 +149,8 @@ class SqlWalletRepository:
             "userId": wallet.user_id,
             "publicKey": wallet.public_key,
             "encryptedKey": wallet.encrypted_key,
-            "createdAt": _to_db(wallet.created_at),
-            "updatedAt": _to_db(wallet.updated_at),
+            "createdAt": to_db(wallet.created_at),
+            "updatedAt": to_db(wallet.updated_at),
         }
         try:
             inserted = await self._insert_with_event(values, created)
@@ -228,9 +228,9 @@ class SqlEscrowRepository:
             "walletId": escrow.wallet_id,
             "recoveryKeyId": escrow.recovery_key_id,
             "sealedSeed": escrow.sealed_seed,
-            "createdAt": _to_db(escrow.created_at),
+            "createdAt": to_db(escrow.created_at),
         }
-        statement = _insert(self._connection, wallet_escrows).values(**values)
+        statement = insert_for(self._connection, wallet_escrows).values(**values)
         replaced = {name: statement.excluded[name] for name in values if name != "walletId"}
         await self._connection.execute(
             statement.on_conflict_do_update(index_elements=["walletId"], set_=replaced)
@@ -241,7 +241,7 @@ def _escrow(row: Row[Any]) -> Escrow:
     return Escrow(row.walletId, row.recoveryKeyId, row.sealedSeed, _from_db(row.createdAt))
 
 
-def _insert(connection: AsyncConnection, table: Table) -> Any:
+def insert_for(connection: AsyncConnection, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (both PostgreSQL and SQLite have it)."""
     dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement: Insert = dialect_insert(table)
@@ -254,7 +254,7 @@ def _is_foreign_key_violation(error: IntegrityError) -> bool:
     return code == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY" in str(original)
 
 
-def _to_db(moment: datetime) -> datetime:
+def to_db(moment: datetime) -> datetime:
     """The seed stores naive UTC timestamps."""
     return moment.astimezone(UTC).replace(tzinfo=None)
 
@@ -290,7 +290,7 @@ def _event_row(event: WalletEvent) -> dict[str, Any]:
         "walletId": event.wallet_id,
         "sequence": event.sequence,
         "type": str(event.type),
-        "occurredAt": _to_db(event.occurred_at),
+        "occurredAt": to_db(event.occurred_at),
         "tokenId": event.token_id,
         "details": json.dumps(event.details, sort_keys=True, separators=(",", ":")),
         "prevHash": event.prev_hash,

@@ -1,6 +1,6 @@
 """The seed's schema as SQLAlchemy Core tables (camelCase column names, as Prisma made them)."""
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, Table, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, Table, Text
 
 metadata = MetaData()
 
@@ -61,4 +61,23 @@ wallet_escrows = Table(
     Column("recoveryKeyId", Text, nullable=False),
     Column("sealedSeed", Text, nullable=False),
     Column("createdAt", DateTime(timezone=False), nullable=False),
+)
+
+# Added by migration 0005:
+wallet_policies = Table(
+    "wallet_policies",
+    metadata,
+    Column("walletId", Text, ForeignKey("wallets.id", ondelete="CASCADE"), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("updatedAt", DateTime(timezone=False), nullable=False),
+)
+
+wallet_spending = Table(
+    "wallet_spending",
+    metadata,
+    Column("walletId", Text, ForeignKey("wallets.id", ondelete="CASCADE"), nullable=False),
+    Column("signedAt", DateTime(timezone=False), nullable=False),
+    Column("asset", Text, nullable=False),
+    Column("amount", Text, nullable=False),
+    Index("wallet_spending_wallet_signed", "walletId", "signedAt"),
 )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
+from adapters.sql.policy_repositories import SqlPolicyRepository, SqlSpendingRepository
 from adapters.sql.repositories import (
     SqlEscrowRepository,
     SqlUserRepository,
@@ -44,6 +45,8 @@ class SqlUnitOfWork:
     wallets: SqlWalletRepository
     events: SqlWalletEventRepository
     escrows: SqlEscrowRepository
+    policies: SqlPolicyRepository
+    spending: SqlSpendingRepository
 
     def __init__(
         self,
@@ -72,6 +75,8 @@ class SqlUnitOfWork:
         self.wallets = SqlWalletRepository(connection)
         self.events = SqlWalletEventRepository(connection)
         self.escrows = SqlEscrowRepository(connection)
+        self.policies = SqlPolicyRepository(connection)
+        self.spending = SqlSpendingRepository(connection)
         return self
 
     async def __aexit__(

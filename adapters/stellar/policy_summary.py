@@ -20,7 +20,6 @@ from stellar_sdk import (
     TransactionEnvelope,
 )
 from stellar_sdk.operation import Operation
-from stellar_sdk.signer_key import SignerKeyType
 
 from adapters.crypto.stellar_signer import decode_envelope
 from domain.policy import NATIVE, OperationSummary, TransactionSummary
@@ -41,21 +40,41 @@ class StellarTransactionSummaries:
             inner = bump.transaction.inner_transaction_envelope.transaction
             fee_source = _account(bump.transaction.fee_source)
             return TransactionSummary(
-                _account(inner.source), tuple(map(_operation, inner.operations)), fee_source
+                _account(inner.source),
+                tuple(map(_operation, inner.operations)),
+                fee_source,
+                bump.hash_hex(),
             )
-        transaction = TransactionEnvelope.from_xdr(envelope_xdr, network_passphrase).transaction
+        envelope = TransactionEnvelope.from_xdr(envelope_xdr, network_passphrase)
+        transaction = envelope.transaction
         return TransactionSummary(
-            _account(transaction.source), tuple(map(_operation, transaction.operations))
+            _account(transaction.source),
+            tuple(map(_operation, transaction.operations)),
+            transaction_hash=envelope.hash_hex(),
         )
+
+    def operation_names(self) -> frozenset[str]:
+        return OPERATION_NAMES
 
 
 def _operation(operation: Operation) -> OperationSummary:
-    name = type(operation).__name__
     source = None if operation.source is None else _account(operation.source)
     destinations, outgoing = _flows(operation)
-    return OperationSummary(
-        _CAMEL.sub(lambda m: m.group(0).lower(), name, count=1), source, destinations, outgoing
-    )
+    return OperationSummary(_name(type(operation)), source, destinations, outgoing)
+
+
+def _name(kind: type) -> str:
+    """stellar-sdk's class name in camelCase: Payment: payment, SetOptions: setOptions."""
+    return _CAMEL.sub(lambda m: m.group(0).lower(), kind.__name__, count=1)
+
+
+def _subclasses(kind: type) -> set[type]:
+    direct: set[type] = set(kind.__subclasses__())
+    return direct.union(*(_subclasses(sub) for sub in direct))
+
+
+OPERATION_NAMES = frozenset(_name(kind) for kind in _subclasses(Operation))
+"""Every operation name a summary can hold: stellar-sdk's operation classes, in camelCase."""
 
 
 Flows = tuple[tuple[str, ...], tuple[tuple[str, Decimal], ...]]
@@ -102,10 +121,12 @@ def _(operation: CreateClaimableBalance) -> Flows:
 
 @_flows.register
 def _(operation: SetOptions) -> Flows:
-    key = None if operation.signer is None else operation.signer.signer_key
-    if key is None or key.signer_key_type != SignerKeyType.SIGNER_KEY_TYPE_ED25519:
+    """A signer of another kind than an account key (pre-authorized transaction, hash, signed
+    payload) is named by its own StrKey, which no list of account keys allows.
+    """
+    if operation.signer is None:
         return (), ()
-    return (key.encoded_signer_key,), ()
+    return (operation.signer.signer_key.encoded_signer_key,), ()
 
 
 def _account(account: MuxedAccount | str) -> str:

@@ -24,6 +24,7 @@ from domain.errors import (
     Lockout,
     NetworkRejected,
     NetworkUnavailable,
+    PolicyViolation,
     SealingFailed,
     SponsorKeyMismatch,
     StoreUnavailable,
@@ -188,7 +189,7 @@ EXAMPLE_SPONSOR_KEY = "the treasury's example key, not a real one"
 _ACCOUNT = "GBZ2X7SLDOGMT7HSOSKVP7MP2IPBT42ZUH5R4CPIXRDTTAUUVJKMWJ54"
 _SPONSOR = "GCMIEGHKGZIIKMQH2BYOVXUQO4US56B46ZSUQM2CEZRF2K3QV3HUZVBE"
 _COSIGNER = "GABUTI76V3MTS6XG4QKW5MP26X3LW5QA7CVLINKYAALXAS6WSBBZYOK2"
-_USDC_ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
+USDC_ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
 _ACTIVATION_XDR = (
     "AAAAAgAAAACYghjqNlCFMgfQcOrekHcpLvg89mVIM0ImYl0rcK7PTAAAAZAAAAABAAAAAQAAAAEAAAAAAAAAAAAA"
     "AABw29iAAAAAAAAAAAQAAAABAAAAAJiCGOo2UIUyB9Bw6t6Qdyku+Dz2ZUgzQiZiXStwrs9MAAAAEAAAAABzq/5L"
@@ -213,7 +214,7 @@ ACTIVATION_EXAMPLE = ActivationBody(
     network_passphrase=_TESTNET,
     sponsor=SponsorBody(user_id=EXAMPLE_SPONSOR_ID, encryption_key=EXAMPLE_SPONSOR_KEY),
     sponsor_sequence="4294967296",
-    trustlines=[TrustlineBody("USDC", _USDC_ISSUER, "1000000")],
+    trustlines=[TrustlineBody("USDC", USDC_ISSUER, "1000000")],
     base_fee=100,
     valid_until=_VALID_UNTIL,
 )
@@ -224,7 +225,7 @@ ACTIVATION_SUBMIT_EXAMPLE = ActivationBody(
     encryption_key=EXAMPLE_KEY,
     network_passphrase=_TESTNET,
     sponsor=SponsorBody(user_id=EXAMPLE_SPONSOR_ID, encryption_key=EXAMPLE_SPONSOR_KEY),
-    trustlines=[TrustlineBody("USDC", _USDC_ISSUER)],
+    trustlines=[TrustlineBody("USDC", USDC_ISSUER)],
     submit=True,
 )
 ACTIVATED_EXAMPLE = AccountTransactionBody(
@@ -281,6 +282,7 @@ ERROR_EXAMPLES: dict[type[DomainError], DomainError] = {
         KmsKeyMismatch("transit", "no key version v3-5f1c2a9e0b7d"),
         SponsorKeyMismatch(EXAMPLE_SPONSOR_ID),
         Lockout(1, 2),
+        PolicyViolation(EXAMPLE_USER_ID, "destination-not-allowed", 0),
         AccountNotOnNetwork(_SPONSOR),
         AccountAlreadyOnNetwork(_ACCOUNT),
         EscrowNotFound(EXAMPLE_USER_ID),

@@ -22,6 +22,7 @@ from domain.errors import (
     Lockout,
     NetworkRejected,
     NetworkUnavailable,
+    PolicyViolation,
     SealingFailed,
     SponsorKeyMismatch,
     StoreUnavailable,
@@ -32,7 +33,7 @@ from domain.errors import (
     WalletNotFound,
     WalletSuspended,
 )
-from entrypoints.http import examples
+from entrypoints.http import examples, policy_examples
 from entrypoints.http.docs import (
     RATE_LIMITED_EXAMPLE,
     UNAUTHORIZED_EXAMPLE,
@@ -46,6 +47,7 @@ from entrypoints.http.docs import (
     scope_example,
     wallet_success,
 )
+from entrypoints.http.policy_schemas import PolicyBody
 from entrypoints.http.schemas import (
     AccountTransactionBody,
     EscrowBody,
@@ -156,6 +158,7 @@ SIGN = protected(
     _INVALID_XDR,
     _INVALID_NETWORK,
     *_OPENS_THE_WALLET,
+    PolicyViolation,
     requests=(example("testnet-payment", "A payment on the test network", examples.SIGN_EXAMPLE),),
 )
 ROTATE_KEY = protected(
@@ -303,6 +306,7 @@ ACTIVATE = protected(
         "The sponsor's encryptionKey does not open the sponsor's wallet.",
         name="wrong-sponsor-key",
     ),
+    PolicyViolation,
     *_NETWORK_ANSWERS,
     AccountAlreadyOnNetwork,
     requests=(
@@ -350,8 +354,83 @@ CHANGE_SIGNERS = protected(
     _NO_SUBMISSION,
     _OTHER_NETWORK,
     *_OPENS_THE_WALLET,
+    PolicyViolation,
     *_NETWORK_ANSWERS,
     requests=(example("add-cosigner", "Add a co-signer: 2 of 2", examples.SIGNERS_EXAMPLE),),
+    path_id=True,
+)
+
+# Signing policies
+
+_POLICY_IN_FORCE = "The signing policy now in force for the wallet, and where it comes from."
+GET_POLICY = protected(
+    Scope.MANAGE,
+    {
+        HTTPStatus.OK: Success(
+            PolicyBody,
+            "The signing policy in force for the wallet, and where it comes from.",
+            (
+                example("own", "The wallet's own policy", policy_examples.WALLET_POLICY_EXAMPLE),
+                example(
+                    "built-in",
+                    "No policy anywhere: no foreign source or fee bump, anything else",
+                    policy_examples.BUILT_IN_POLICY_EXAMPLE,
+                ),
+            ),
+        )
+    },
+    WalletNotFound,
+    path_id=True,
+)
+SET_POLICY = protected(
+    Scope.MANAGE,
+    {
+        HTTPStatus.OK: Success(
+            PolicyBody,
+            _POLICY_IN_FORCE,
+            (example("own", "The wallet's own policy", policy_examples.WALLET_POLICY_EXAMPLE),),
+        )
+    },
+    field_error(
+        "allowedOperation: is not a member of this body",
+        "A member is unknown (a misspelt restriction is never taken as none), or a list is over "
+        "its limit.",
+        name="invalid-input-member",
+    ),
+    raised(
+        InvalidInput(Field.POLICY, "allowedOperations: 'pay' is not a Stellar operation name"),
+        "A member is of the wrong type (no number or text for true or false), an operation name "
+        "is not one of stellar-sdk's (in camelCase), a destination or issuer is not an account "
+        "key, an amount is not a decimal with at most 7 places, or an asset is listed twice.",
+        name="invalid-input-policy",
+    ),
+    WalletNotFound,
+    requests=(
+        example(
+            "payments",
+            "Payments to the treasury only, within limits",
+            policy_examples.PAYMENTS_POLICY_EXAMPLE,
+        ),
+        example("daily-limit", "At most 250 XLM a day", policy_examples.DAILY_LIMIT_EXAMPLE),
+    ),
+    path_id=True,
+)
+REMOVE_POLICY = protected(
+    Scope.MANAGE,
+    {
+        HTTPStatus.OK: Success(
+            PolicyBody,
+            "The policy now in force (the deployment's default or the built-in one).",
+            (
+                example(
+                    "built-in",
+                    "Back to the built-in policy",
+                    policy_examples.BUILT_IN_POLICY_EXAMPLE,
+                ),
+            ),
+        )
+    },
+    WalletNotFound,
     path_id=True,
 )
 

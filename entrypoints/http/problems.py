@@ -4,7 +4,7 @@ and the rows below (what the framework itself refuses). The only place that answ
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -34,6 +34,7 @@ UNAVAILABLE_LOG_SECONDS = 5.0
 
 AnyRequest = Request[Any, Any, Any]
 _MISSING_FIELD = re.compile(r"Object missing required field `([A-Za-z]+)`")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `([A-Za-z]{1,64})`")
 NO_BODY = "a JSON object body is required"
 NOT_JSON = "the request body is not valid JSON of the expected shape"
 
@@ -102,9 +103,10 @@ def problem(
     *,
     errors: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> Response[ProblemBody]:
     set_problem(row.slug)
-    body = ProblemBody(row.type, row.title, row.status.value, detail, errors)
+    body = ProblemBody(row.type, row.title, row.status.value, detail, errors, **(members or {}))
     if row.retry_after:
         headers = {"Retry-After": RETRY_AFTER_SECONDS, **(headers or {})}
     return Response(body, status_code=row.status.value, media_type=PROBLEM_JSON, headers=headers)
@@ -122,7 +124,8 @@ def domain_error(request: AnyRequest, error: DomainError) -> Response[ProblemBod
     report = _REPORTS.get(type(error))
     if report is not None:
         report(request, error)
-    return problem(row, http_detail(error))
+    members = None if row.members is None else row.members(error)
+    return problem(row, http_detail(error), members=members)
 
 
 def _report_tampering(request: AnyRequest, error: DomainError) -> None:
@@ -220,6 +223,9 @@ def _field_message(item: dict[str, object]) -> str:
         missing = _MISSING_FIELD.fullmatch(message)
         if missing is not None:
             return f"{missing[1]}: a value is required"
+        unknown = _UNKNOWN_FIELD.fullmatch(message)
+        if unknown is not None:
+            return f"{unknown[1]}: is not a member of this body"
         return NO_BODY
     return f"{wire_name(key)}: {message}" if isinstance(key, str) and key else message
 

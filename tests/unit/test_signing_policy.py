@@ -20,6 +20,7 @@ from stellar_sdk import (
     TransactionEnvelope,
 )
 
+from adapters.stellar.policy_document import document_of, policy_of
 from adapters.stellar.policy_summary import StellarTransactionSummaries
 from domain.errors import Field, InvalidInput
 from domain.policy import (
@@ -58,7 +59,7 @@ def _judge(
 
 
 def _policy(**document: Any) -> SigningPolicy:
-    return SigningPolicy.from_document(document)
+    return policy_of(document)
 
 
 def test_the_built_in_policy_lets_the_wallets_own_transactions_through() -> None:
@@ -202,8 +203,8 @@ def test_a_daily_limit_counts_what_was_signed_today() -> None:
 @pytest.mark.parametrize(
     ("document", "said"),
     [
-        ({"allowedOperations": "payment"}, "allowedOperations must be a list of names"),
-        ({"allowedOperations": [""]}, "allowedOperations must be a list of names"),
+        ({"allowedOperations": "payment"}, "allowedOperations must be a list"),
+        ({"allowedOperations": [""]}, "allowedOperations must be a list"),
         ({"allowForeignSource": "yes"}, "allowForeignSource must be true or false"),
         ({"limits": {}}, "limits must be a list"),
         ({"limits": [{"perDay": "1"}]}, "limits[0] needs an asset"),
@@ -213,7 +214,12 @@ def test_a_daily_limit_counts_what_was_signed_today() -> None:
             {"limits": [{"asset": "native", "perDay": 5}]},
             "limits[0].perDay must be a decimal string",
         ),
-        ({"limits": [{"asset": "native", "perDay": "0"}]}, "must be above 0"),
+        ({"limits": [{"asset": "native", "perDay": "-1"}]}, "limits[0].perDay must be a decimal"),
+        ({"limits": [{"asset": "native", "perDays": "1"}]}, "limits[0].perDays is not a limit"),
+        ({"allowedOperations": ["pay"]}, "'pay' is not a Stellar operation name"),
+        ({"allowedDestinations": ["GABC"]}, "'GABC' is not a Stellar account key"),
+        ({"limits": [{"asset": "USDC:GABC"}]}, "limits[0].asset is not native or CODE:ISSUER"),
+        ({"limits": None, "allowedOperations": "payment"}, "allowedOperations must be a list"),
         ({"allowedDestination": []}, "allowedDestination is not a policy member"),
     ],
 )
@@ -221,10 +227,27 @@ def test_a_malformed_document_is_refused_naming_the_member(
     document: dict[str, Any], said: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
-        SigningPolicy.from_document(document)
+        policy_of(document)
     assert refused.value.field is Field.POLICY
     assert said in refused.value.reason
 
 
 def test_a_document_with_nothing_is_the_built_in_policy() -> None:
-    assert SigningPolicy.from_document({}) == BUILT_IN_POLICY
+    assert policy_of({}) == BUILT_IN_POLICY
+
+
+def test_a_zero_limit_lets_nothing_leave() -> None:
+    policy = policy_of({"limits": [{"asset": "native", "perDay": "0.0"}]})
+    assert policy.limits[0].per_day == 0
+
+
+def test_a_document_reads_back_to_the_same_policy() -> None:
+    document = {
+        "allowedOperations": ["payment", "changeTrust"],
+        "allowedDestinations": [FRIEND],
+        "limits": [{"asset": USDC_NAME, "perTransaction": "500", "perDay": "5000.5"}],
+        "allowForeignFeeBump": True,
+    }
+    policy = policy_of(document)
+    assert policy_of(document_of(policy)) == policy
+    assert document_of(policy)["allowedOperations"] == ["changeTrust", "payment"]

@@ -2,6 +2,7 @@
 
 from entrypoints.http.controllers.custody import CustodyController
 from entrypoints.http.controllers.operations import HealthController, MetricsController
+from entrypoints.http.controllers.policy import PolicyController
 from entrypoints.http.controllers.transactions import TransactionController
 from entrypoints.http.controllers.users import UserController
 from entrypoints.http.controllers.wallets import WalletController
@@ -10,6 +11,7 @@ CONTROLLERS = [
     UserController,
     WalletController,
     CustodyController,
+    PolicyController,
     TransactionController,
     HealthController,
     MetricsController,
