@@ -31,6 +31,8 @@ from entrypoints.cli_keys import (
 )
 from entrypoints.cli_kms import ACTIONS as KMS_ACTIONS
 from entrypoints.cli_kms import run_kms
+from entrypoints.cli_policy import add_parser as add_policy_parser
+from entrypoints.cli_policy import run_policy
 from entrypoints.cli_recovery import OFFLINE as RECOVERY_OFFLINE
 from entrypoints.cli_recovery import add_parser as add_recovery_parser
 from entrypoints.cli_recovery import run_offline, run_recovery
@@ -124,7 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     add_inspect_parser(commands)
     accounts = add_account_parsers(commands)
     add_recovery_parser(commands)
-    for command in (create_user, create_wallet, get_wallet, rotate, audit, kms, *accounts):
+    policy = add_policy_parser(commands)
+    for command in (create_user, create_wallet, get_wallet, rotate, audit, kms, policy, *accounts):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
 
@@ -173,6 +176,7 @@ _COMMANDS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[object]
     "inspect": inspect,
     "activate": activate,
     "signers": change_signers,
+    "policy": run_policy,
 }
 
 
