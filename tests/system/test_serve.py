@@ -53,19 +53,19 @@ def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
     curls = [c for c in basics + custody if c.startswith("curl")]
     assert (len(basics), len(custody) - len(assignments)) == (7, 6)
     for written in curls:
-        command = written.replace("http://127.0.0.1:8000", server.base_url)
+        script = "; ".join([*assignments, written + " -w '\\n%{http_code}'"])
         result = subprocess.run(
-            ["bash", "-c", "; ".join([*assignments, command + " -w '\\n%{http_code}'"])],
+            ["bash", "-c", script.replace("http://127.0.0.1:8000", server.base_url)],
             env={**os.environ, "TOKEN": token},
             capture_output=True,
             text=True,
             timeout=30,
             check=False,
         )
-        assert result.returncode == 0, (command, result.stderr)
+        assert result.returncode == 0, (written, result.stderr)
         body, status = result.stdout.rsplit("\n", 1)
-        assert status in {"200", "201"}, (command, status, body)
-        if "/metrics" in command:
+        assert status in {"200", "201"}, (written, status, body)
+        if "/metrics" in written:
             assert 'wallet_creations_total{outcome="created"} 1.0' in body
         else:
             json.loads(body)
