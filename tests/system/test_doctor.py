@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from adapters.crypto.envelope import KdfParams
 from adapters.sql.engine import async_url, create_engine, read_only_engine
 from entrypoints import cli
-from entrypoints.cli_doctor import check_key_derivation
+from entrypoints.doctor_keys import check_key_derivation
 
 GOOD_TOKEN = "Xq3v9Lr0Jm2Wc7Tn5Bh8Kd1Fs4Gz6Py0Ue3Ai9Oc2Rw"
 SHORT_TOKEN = "short-but-not-empty-token"

@@ -1,0 +1,138 @@
+"""One operation as the OpenAPI document shows it beyond its handler's signature: its successes,
+the problems it can answer (one response per status, each problem a named example), its named
+request examples, and for a protected one the scope its token needs (enforced by the same
+route arguments that document it).
+"""
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, RequestBody, Schema
+
+from entrypoints.http import request_checks
+from entrypoints.http.auth import needs
+from entrypoints.http.doc_examples import NamedExample, ProblemExample
+from entrypoints.http.problems import HEADERS_TOO_LARGE, PROBLEM_JSON
+from entrypoints.http.schemas import ProblemBody
+from entrypoints.scopes import Scope
+
+BEARER = "BearerToken"
+"""The document's name of the bearer security scheme."""
+
+
+@dataclass(frozen=True)
+class Success:
+    """A success status: its body type, what it means, and examples."""
+
+    body: type[msgspec.Struct] | type[str]
+    meaning: str
+    examples: tuple[NamedExample, ...]
+    media_type: str | None = None
+
+
+@dataclass(frozen=True)
+class OperationDocs:
+    """All the document says about one operation beyond its handler's signature; its route
+    decorator takes `responses` and `operation_class`.
+    """
+
+    successes: dict[HTTPStatus, Success]
+    problems: tuple[ProblemExample, ...]
+    requests: tuple[NamedExample, ...] = ()
+    scope: Scope | None = None
+    """What a token needs for this operation (None: a public one)."""
+
+    @property
+    def responses(self) -> dict[int, ResponseSpec]:
+        """Every documented status, the handler's own success included, with its examples."""
+        by_status: dict[HTTPStatus, list[ProblemExample]] = {}
+        for problem in (*self.problems, *_EVERY_OPERATION):
+            by_status.setdefault(problem.row.status, []).append(problem)
+        responses = {
+            status.value: ResponseSpec(
+                success.body,
+                description=success.meaning,
+                examples=list(success.examples),
+                generate_examples=False,
+                **({"media_type": success.media_type} if success.media_type else {}),
+            )
+            for status, success in self.successes.items()
+        }
+        for status, problems in by_status.items():
+            responses[status.value] = _problem_response(problems)
+        return dict(sorted(responses.items()))
+
+    @property
+    def operation_class(self) -> type[Operation]:
+        return _operation_class(self.requests)
+
+    @property
+    def route(self) -> dict[str, Any]:
+        """The route decorator's arguments that show this operation, and for a protected one
+        the scope its token needs, enforced and shown in its security requirement:
+        `**docs.route`.
+        """
+        route: dict[str, Any] = {
+            "responses": self.responses,
+            "operation_class": self.operation_class,
+        }
+        if self.scope is not None:
+            route |= {"guards": [needs(self.scope)], "security": [{BEARER: [str(self.scope)]}]}
+        return route
+
+
+def _problem_response(problems: list[ProblemExample]) -> ResponseSpec:
+    """One status's problem response: each type named in the description, each problem shown."""
+    meanings: dict[str, list[str]] = {}
+    for problem in problems:
+        meanings.setdefault(problem.row.type, []).append(problem.meaning)
+    types = [f"`{kind}`: {' '.join(dict.fromkeys(texts))}" for kind, texts in meanings.items()]
+    description = (
+        f"Problem type {types[0]}"
+        if len(types) == 1
+        else "Problem types:\n\n" + "\n".join(f"- {text}" for text in types)
+    )
+    return ResponseSpec(
+        data_container=ProblemBody,
+        media_type=PROBLEM_JSON,
+        description=description,
+        examples=[problem.example() for problem in problems],
+        generate_examples=False,
+    )
+
+
+def _operation_class(examples: tuple[NamedExample, ...]) -> type[Operation]:
+    """An Operation that shows `examples` next to its request body's schema, named, as the
+    responses show theirs (Litestar's `Body(examples=...)` writes them, unnamed, into the body's
+    schema and its shared component instead), and every integer in its query within the bounds
+    request_checks holds it to.
+    """
+    named: dict[str, Example] = {example.id or "": example for example in examples}
+
+    @dataclass
+    class DocumentedOperation(Operation):
+        def __post_init__(self) -> None:
+            if named and isinstance(self.request_body, RequestBody):
+                for media_type in self.request_body.content.values():
+                    media_type.examples = dict(named)
+            for parameter in self.parameters or ():
+                if isinstance(parameter, Parameter) and parameter.param_in == "query":
+                    _bound_integer(parameter.schema)
+
+    return DocumentedOperation
+
+
+def _bound_integer(schema: object) -> None:
+    if isinstance(schema, Schema) and schema.type == OpenAPIType.INTEGER:
+        highest, lowest = request_checks.MAX_QUERY_INT, request_checks.MIN_QUERY_INT
+        schema.maximum = highest if schema.maximum is None else min(schema.maximum, highest)
+        schema.minimum = lowest if schema.minimum is None else max(schema.minimum, lowest)
+
+
+_EVERY_OPERATION = (
+    ProblemExample(HEADERS_TOO_LARGE, request_checks.HEADERS_TOO_LARGE, HEADERS_TOO_LARGE.meaning),
+)
+"""What any request can be answered, public or not, before anything else is looked at."""
