@@ -29,6 +29,7 @@ class Field(StrEnum):
     SPONSOR_SEQUENCE = "sponsor_sequence"
     SEQUENCE = "sequence"
     TRUSTLINES = "trustlines"
+    IDEMPOTENCY_KEY = "idempotency_key"
     BASE_FEE = "base_fee"
     VALID_UNTIL = "valid_until"
     CURRENT_SIGNERS = "current_signers"
@@ -321,3 +322,25 @@ class PolicyViolation(DomainError):
         self.user_id = user_id
         self.rule = rule
         self.operation = operation
+
+
+class IdempotencyKeyReused(DomainError):
+    """The token used this idempotency key for another request (method, path or body differ):
+    nothing was run.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was used for a different request; use a new key for a new request"
+        )
+
+
+class RequestInProgress(DomainError):
+    """The first request with this idempotency key is still running: nothing was run, and the
+    same request may get its answer later.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a request with this Idempotency-Key is still in progress; retry later for its answer"
+        )

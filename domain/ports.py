@@ -11,6 +11,7 @@ from domain.accounts import Activation, SignerChange
 from domain.audit import WalletEvent
 from domain.authorization import InspectedEnvelope
 from domain.errors import Field
+from domain.idempotency import IdempotencyRecord, KeptResponse
 from domain.model import KeyPair, User, Wallet, WalletBinding
 from domain.policy import SigningPolicy, TransactionSummary
 from domain.recovery import Escrow
@@ -155,6 +156,39 @@ class SpendingRepository(Protocol):
         ...
 
 
+class IdempotencyRepository(Protocol):
+    """Each API token's idempotency keys, seen through one unit of work."""
+
+    async def claim(self, record: IdempotencyRecord) -> bool:
+        """Take the record's key for its token, unless a record holds it that has not expired
+        by the record's `started_at` (an expired one is replaced); whether it was taken. A
+        concurrent claim of the same key waits for this unit of work to end. Needs a commit.
+        """
+        ...
+
+    async def get(self, token_id: str, key: str) -> IdempotencyRecord | None:
+        """The token's record of the key, expired or not, or None."""
+        ...
+
+    async def take_over(self, record: IdempotencyRecord, started_at: datetime) -> bool:
+        """Restart an unanswered record (its runner died) at `started_at`, if it is still as
+        read (same `started_at`, no answer); whether it was. Needs a commit.
+        """
+        ...
+
+    async def answer(self, token_id: str, key: str, response: KeptResponse) -> None:
+        """Keep the answer of the key's request. Needs a commit."""
+        ...
+
+    async def remove(self, token_id: str, key: str) -> None:
+        """Forget the key (its request's answer is not to be kept). Needs a commit."""
+        ...
+
+    async def purge(self, now: datetime, limit: int) -> int:
+        """Delete at most `limit` records expired by `now`; how many. Needs a commit."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` opens it and exposes `users`, `wallets` and `events`;
     leaving the block without `await uow.commit()`, or by an exception, rolls everything back.
@@ -168,6 +202,7 @@ class UnitOfWork(Protocol):
     escrows: EscrowRepository
     policies: PolicyRepository
     spending: SpendingRepository
+    idempotency: IdempotencyRepository
 
     async def __aenter__(self) -> Self: ...
 

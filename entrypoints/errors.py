@@ -18,6 +18,7 @@ from domain.errors import (
     EscrowUnreadable,
     ExportDisabled,
     Field,
+    IdempotencyKeyReused,
     InsufficientFunds,
     InvalidInput,
     KeyDerivationBusy,
@@ -28,6 +29,7 @@ from domain.errors import (
     NetworkRejected,
     NetworkUnavailable,
     PolicyViolation,
+    RequestInProgress,
     SealingFailed,
     SponsorKeyMismatch,
     StoreUnavailable,
@@ -199,6 +201,21 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
         "(null for a rule of the whole transaction). Nothing was signed; a sign_refused event "
         "was recorded.",
         members=_violation_members,
+    ),
+    IdempotencyKeyReused: ProblemType(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+        "Unprocessable Entity",
+        "This token used the Idempotency-Key for another request (method, path or body "
+        "differ); nothing was run.",
+    ),
+    RequestInProgress: ProblemType(
+        HTTPStatus.CONFLICT,
+        "request-in-progress",
+        "Conflict",
+        "The first request with this Idempotency-Key is still running (past WALLET_DB_TIMEOUT "
+        "of waiting for it); nothing was run (with 'Retry-After').",
+        retry_after=True,
     ),
     Lockout: ProblemType(
         HTTPStatus.BAD_REQUEST,

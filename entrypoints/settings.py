@@ -67,6 +67,7 @@ class Settings:
     horizon_timeout: float = 30.0
     recovery_key: RecoveryKey | None = None
     signing_policy: SigningPolicy | None = None
+    idempotency_ttl: float = 86400.0
 
     @property
     def has_api_tokens(self) -> bool:
@@ -145,6 +146,9 @@ class Settings:
             horizon_timeout=_float(environ, "WALLET_HORIZON_TIMEOUT", defaults.horizon_timeout),
             recovery_key=_recovery_key(environ),
             signing_policy=_signing_policy(environ),
+            idempotency_ttl=_float(
+                environ, "WALLET_IDEMPOTENCY_TTL_SECONDS", defaults.idempotency_ttl
+            ),
         )
 
 

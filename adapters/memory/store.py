@@ -7,11 +7,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.audit import WalletEvent
+from domain.idempotency import IdempotencyRecord
 from domain.model import User, Wallet
 from domain.policy import SigningPolicy
 from domain.recovery import Escrow
 
 UniqueKey = tuple[str, str]
+IdempotencyKey = tuple[str, str]
+"""A token id and one of its idempotency keys."""
 Spent = tuple[datetime, str, Decimal]
 """When a wallet signed something away, which asset, how much."""
 
@@ -33,6 +36,7 @@ class InMemoryStore:
     escrows: dict[str, Escrow] = field(default_factory=dict)
     policies: dict[str, SigningPolicy] = field(default_factory=dict)
     spending: dict[str, list[Spent]] = field(default_factory=dict)
+    idempotency: dict[IdempotencyKey, IdempotencyRecord] = field(default_factory=dict)
     claims: dict[UniqueKey, asyncio.Event] = field(default_factory=dict)
     locks: dict[str, asyncio.Event] = field(default_factory=dict)
     kdf_salt: bytes = field(default_factory=lambda: os.urandom(16))
@@ -61,6 +65,7 @@ class InMemoryStore:
         escrows: list[Escrow],
         policies: dict[str, SigningPolicy | None] | None = None,
         spending: dict[str, list[Spent]] | None = None,
+        idempotency: dict[IdempotencyKey, IdempotencyRecord | None] | None = None,
     ) -> None:
         """Make staged rows (new or updated) committed, all at once: a policy of None is a
         removed one, and a wallet's staged spending replaces its committed spending.
@@ -71,6 +76,11 @@ class InMemoryStore:
             else:
                 self.policies[wallet_id] = policy
         self.spending.update(spending or {})
+        for key, record in (idempotency or {}).items():
+            if record is None:
+                self.idempotency.pop(key, None)
+            else:
+                self.idempotency[key] = record
         for escrow in escrows:
             self.escrows[escrow.wallet_id] = escrow
         for user in users:

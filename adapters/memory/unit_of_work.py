@@ -1,15 +1,19 @@
 """In-memory unit of work and repositories with real commit and rollback."""
 
 import asyncio
-from collections.abc import Mapping
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.store import InMemoryStore, Spent, UniqueKey
+from adapters.memory.policy_and_idempotency import (
+    InMemoryIdempotencyRepository,
+    InMemoryPolicyRepository,
+    InMemorySpendingRepository,
+)
+from adapters.memory.store import IdempotencyKey, InMemoryStore, Spent, UniqueKey
 from domain.audit import WalletEvent
 from domain.errors import PublicKeyTaken, UserNotFound
+from domain.idempotency import IdempotencyRecord
 from domain.model import User, Wallet
 from domain.policy import SigningPolicy
 from domain.recovery import Escrow
@@ -26,6 +30,7 @@ class _Transaction:
         self.escrows: dict[str, Escrow] = {}
         self.policies: dict[str, SigningPolicy | None] = {}
         self.spending: dict[str, list[Spent]] = {}
+        self.idempotency: dict[IdempotencyKey, IdempotencyRecord | None] = {}
         self.claimed: list[UniqueKey] = []
         self.locked: list[str] = []
         self.ended = asyncio.Event()
@@ -38,10 +43,12 @@ class _Transaction:
             self.store.locks[wallet_id] = self.ended
             self.locked.append(wallet_id)
 
-    async def claim(self, key: UniqueKey) -> bool:
-        """Take the unique value for this transaction; False if it is (or becomes) taken."""
+    async def claim(self, key: UniqueKey, taken: Callable[[], bool] | None = None) -> bool:
+        """Take the unique value for this transaction; False if it is (or becomes) taken (by
+        the store's unique indexes, or as `taken` says).
+        """
         while True:
-            if self.store.is_taken(key):
+            if taken() if taken is not None else self.store.is_taken(key):
                 return False
             holder = self.store.claims.get(key)
             if holder is None:
@@ -61,6 +68,7 @@ class _Transaction:
                 list(self.escrows.values()),
                 self.policies,
                 self.spending,
+                self.idempotency,
             )
         for key in self.claimed:
             del self.store.claims[key]
@@ -181,58 +189,6 @@ class InMemoryEscrowRepository:
         self._tx.escrows[escrow.wallet_id] = escrow
 
 
-class InMemoryPolicyRepository:
-    """PolicyRepository over a transaction: staged policies (None: removed) first."""
-
-    def __init__(self, tx: _Transaction) -> None:
-        self._tx = tx
-
-    async def get(self, wallet_id: str) -> SigningPolicy | None:
-        if wallet_id in self._tx.policies:
-            return self._tx.policies[wallet_id]
-        return self._tx.store.policies.get(wallet_id)
-
-    async def put(self, wallet_id: str, policy: SigningPolicy) -> None:
-        self._tx.policies[wallet_id] = policy
-
-    async def remove(self, wallet_id: str) -> bool:
-        had = await self.get(wallet_id) is not None
-        self._tx.policies[wallet_id] = None
-        return had
-
-
-class InMemorySpendingRepository:
-    """SpendingRepository over a transaction: a wallet's staged records replace its committed
-    ones at commit.
-    """
-
-    def __init__(self, tx: _Transaction) -> None:
-        self._tx = tx
-
-    def _records(self, wallet_id: str) -> list[Spent]:
-        staged = self._tx.spending.get(wallet_id)
-        return staged if staged is not None else self._tx.store.spending.get(wallet_id, [])
-
-    async def since(self, wallet_id: str, moment: datetime) -> dict[str, Decimal]:
-        totals: dict[str, Decimal] = {}
-        for signed_at, asset, amount in self._records(wallet_id):
-            if signed_at >= moment:
-                totals[asset] = totals.get(asset, Decimal(0)) + amount
-        return totals
-
-    async def add(
-        self,
-        wallet_id: str,
-        moment: datetime,
-        amounts: Mapping[str, Decimal],
-        *,
-        keep_after: datetime,
-    ) -> None:
-        kept = [record for record in self._records(wallet_id) if record[0] >= keep_after]
-        added = [(moment, asset, amount) for asset, amount in sorted(amounts.items())]
-        self._tx.spending[wallet_id] = kept + added
-
-
 class InMemoryUnitOfWork:
     """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work
     until commit; leaving the block without commit, or by an exception, discards them.
@@ -244,6 +200,7 @@ class InMemoryUnitOfWork:
     escrows: InMemoryEscrowRepository
     policies: InMemoryPolicyRepository
     spending: InMemorySpendingRepository
+    idempotency: InMemoryIdempotencyRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -259,6 +216,7 @@ class InMemoryUnitOfWork:
         self.escrows = InMemoryEscrowRepository(self._tx)
         self.policies = InMemoryPolicyRepository(self._tx)
         self.spending = InMemorySpendingRepository(self._tx)
+        self.idempotency = InMemoryIdempotencyRepository(self._tx)
         return self
 
     async def __aexit__(

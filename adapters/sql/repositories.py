@@ -238,7 +238,7 @@ class SqlEscrowRepository:
 
 
 def _escrow(row: Row[Any]) -> Escrow:
-    return Escrow(row.walletId, row.recoveryKeyId, row.sealedSeed, _from_db(row.createdAt))
+    return Escrow(row.walletId, row.recoveryKeyId, row.sealedSeed, from_db(row.createdAt))
 
 
 def insert_for(connection: AsyncConnection, table: Table) -> Any:
@@ -259,7 +259,7 @@ def to_db(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _from_db(moment: datetime) -> datetime:
+def from_db(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -267,8 +267,8 @@ def _user(row: Row[Any]) -> User:
     return User(
         id=row.id,
         email=row.email,
-        created_at=_from_db(row.createdAt),
-        updated_at=_from_db(row.updatedAt),
+        created_at=from_db(row.createdAt),
+        updated_at=from_db(row.updatedAt),
     )
 
 
@@ -278,10 +278,10 @@ def _wallet(row: Row[Any]) -> Wallet:
         user_id=row.userId,
         public_key=row.publicKey,
         encrypted_key=row.encryptedKey,
-        created_at=_from_db(row.createdAt),
-        updated_at=_from_db(row.updatedAt),
+        created_at=from_db(row.createdAt),
+        updated_at=from_db(row.updatedAt),
         status=WalletStatus(row.status),
-        exported_at=None if row.exportedAt is None else _from_db(row.exportedAt),
+        exported_at=None if row.exportedAt is None else from_db(row.exportedAt),
     )
 
 
@@ -304,7 +304,7 @@ def _event(row: Row[Any]) -> WalletEvent:
         wallet_id=row.walletId,
         sequence=row.sequence,
         type=row.type,
-        occurred_at=_from_db(row.occurredAt),
+        occurred_at=from_db(row.occurredAt),
         token_id=row.tokenId,
         details={str(key): str(value) for key, value in details.items()},
         prev_hash=row.prevHash,

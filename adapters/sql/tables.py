@@ -1,6 +1,16 @@
 """The seed's schema as SQLAlchemy Core tables (camelCase column names, as Prisma made them)."""
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, Table, Text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -80,4 +90,19 @@ wallet_spending = Table(
     Column("asset", Text, nullable=False),
     Column("amount", Text, nullable=False),
     Index("wallet_spending_wallet_signed", "walletId", "signedAt"),
+)
+
+# Added by migration 0006:
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("tokenId", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("requestHash", Text, nullable=False),
+    Column("startedAt", DateTime(timezone=False), nullable=False),
+    Column("expiresAt", DateTime(timezone=False), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("mediaType", Text, nullable=True),
+    Index("idempotency_keys_expires", "expiresAt"),
 )

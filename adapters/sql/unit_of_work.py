@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
+from adapters.sql.idempotency_repository import SqlIdempotencyRepository
 from adapters.sql.policy_repositories import SqlPolicyRepository, SqlSpendingRepository
 from adapters.sql.repositories import (
     SqlEscrowRepository,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
     escrows: SqlEscrowRepository
     policies: SqlPolicyRepository
     spending: SqlSpendingRepository
+    idempotency: SqlIdempotencyRepository
 
     def __init__(
         self,
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         self.escrows = SqlEscrowRepository(connection)
         self.policies = SqlPolicyRepository(connection)
         self.spending = SqlSpendingRepository(connection)
+        self.idempotency = SqlIdempotencyRepository(connection)
         return self
 
     async def __aexit__(

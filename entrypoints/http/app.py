@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from litestar import Litestar
 from litestar.di import Provide
@@ -14,6 +15,7 @@ from entrypoints import metrics
 from entrypoints.container import Container, build_container, close_clients
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
 from entrypoints.http.controllers import CONTROLLERS
+from entrypoints.http.idempotency import IdempotencyMiddleware, IdempotencySettings
 from entrypoints.http.observed import ObservedLitestar
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
@@ -42,7 +44,9 @@ def create_app(container: Container | None = None) -> Litestar:
     return ObservedLitestar(
         route_handlers=CONTROLLERS,
         dependencies=_dependencies(container),
-        middleware=_middleware(settings, ApiTokens(settings.api_tokens, settings.api_token_hashes)),
+        middleware=_middleware(
+            settings, ApiTokens(settings.api_tokens, settings.api_token_hashes), container
+        ),
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
@@ -101,9 +105,11 @@ def _instrument(container: Container, settings: Settings) -> None:
         metrics.watch_pool(container.engine())
 
 
-def _middleware(settings: Settings, tokens: ApiTokens) -> list[DefineMiddleware]:
+def _middleware(
+    settings: Settings, tokens: ApiTokens, container: Container
+) -> list[DefineMiddleware]:
     """The header limit first (outermost), then authentication, then the per-token rate limit if
-    one is set.
+    one is set, then Idempotency-Key (its keys are the token's; a 429 is never kept).
     """
     middleware = [
         DefineMiddleware(HeaderLimitMiddleware),
@@ -111,6 +117,10 @@ def _middleware(settings: Settings, tokens: ApiTokens) -> list[DefineMiddleware]
     ]
     if settings.rate_limit is not None:
         middleware.append(rate_limit_middleware(settings.rate_limit))
+    keys = IdempotencySettings(timedelta(seconds=settings.idempotency_ttl), settings.db_timeout)
+    middleware.append(
+        DefineMiddleware(IdempotencyMiddleware, uow_factory=container.unit_of_work, settings=keys)
+    )
     return middleware
 
 

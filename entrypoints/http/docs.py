@@ -7,7 +7,14 @@ openapi.py writes the document itself.
 
 from http import HTTPStatus
 
-from domain.errors import DomainError, StoreUnavailable
+from domain.errors import (
+    DomainError,
+    Field,
+    IdempotencyKeyReused,
+    InvalidInput,
+    RequestInProgress,
+    StoreUnavailable,
+)
 from domain.model import MAX_ID_CHARS
 from entrypoints.errors import INVALID_INPUT
 from entrypoints.http import request_checks
@@ -67,6 +74,18 @@ _EVERY_PROTECTED_ROUTE = (
     ProblemExample(INTERNAL_ERROR, INTERNAL_ERROR.detail or "", INTERNAL_ERROR.meaning),
 )
 _EVERY_STORED_ROUTE = (raised(ERROR_EXAMPLES[StoreUnavailable]),)
+_EVERY_KEYED_ROUTE = (
+    raised(
+        InvalidInput(
+            Field.IDEMPOTENCY_KEY, "must be one header of 1 to 255 printable ASCII characters"
+        ),
+        "The Idempotency-Key header is empty, over 255 characters, not printable ASCII, or "
+        "given twice.",
+        name="invalid-input-idempotency-key",
+    ),
+    raised(ERROR_EXAMPLES[IdempotencyKeyReused]),
+    raised(ERROR_EXAMPLES[RequestInProgress]),
+)
 
 
 def _every_body(requests: tuple[NamedExample, ...]) -> tuple[ProblemExample, ...]:
@@ -111,19 +130,21 @@ _BAD_PATH_ID = field_error(
 )
 
 
-def protected(
+def protected(  # noqa: PLR0913 - what the document says of one operation
     scope: Scope,
     successes: dict[HTTPStatus, Success],
     *raises: Raises,
     requests: tuple[NamedExample, ...] = (),
     path_id: bool = False,
     store: bool = True,
+    keyed: str | None = None,
 ) -> OperationDocs:
     """An operation behind the bearer token, for tokens with `scope`, which can raise `raises`.
     It can also answer what every such operation can (token, scope, rate limit, internal
     error), what every body can when it takes one (shown by `requests`), a bad user id when
-    `path_id` says it has one, and, unless `store` says it touches none, that the store is
-    unavailable.
+    `path_id` says it has one, unless `store` says it touches none, that the store is
+    unavailable, and when it changes state and takes an Idempotency-Key (`keyed`:
+    idempotency.REPLAY or RERUN), what a key can be answered.
     """
     lacking = scope_example(scope)
     return OperationDocs(
@@ -135,9 +156,11 @@ def protected(
             lacking,
             *(_EVERY_STORED_ROUTE if store else ()),
             *(_every_body(requests) if requests else ()),
+            *(_EVERY_KEYED_ROUTE if keyed else ()),
         ),
         requests,
         scope,
+        keyed,
     )
 
 

@@ -9,10 +9,11 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
+from litestar.enums import ParamType
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, RequestBody, Schema
 
-from entrypoints.http import request_checks
+from entrypoints.http import idempotency, request_checks
 from entrypoints.http.auth import needs
 from entrypoints.http.doc_examples import NamedExample, ProblemExample
 from entrypoints.http.problems import HEADERS_TOO_LARGE, PROBLEM_JSON
@@ -44,6 +45,9 @@ class OperationDocs:
     requests: tuple[NamedExample, ...] = ()
     scope: Scope | None = None
     """What a token needs for this operation (None: a public one)."""
+    idempotency: str | None = None
+    """How it takes an Idempotency-Key: idempotency.REPLAY, RERUN, or None (it changes
+    nothing)."""
 
     @property
     def responses(self) -> dict[int, ResponseSpec]:
@@ -67,7 +71,7 @@ class OperationDocs:
 
     @property
     def operation_class(self) -> type[Operation]:
-        return _operation_class(self.requests)
+        return _operation_class(self.requests, keyed=self.idempotency is not None)
 
     @property
     def route(self) -> dict[str, Any]:
@@ -81,6 +85,8 @@ class OperationDocs:
         }
         if self.scope is not None:
             route |= {"guards": [needs(self.scope)], "security": [{BEARER: [str(self.scope)]}]}
+        if self.idempotency is not None:
+            route["opt"] = {idempotency.OPT: self.idempotency}
         return route
 
 
@@ -104,11 +110,11 @@ def _problem_response(problems: list[ProblemExample]) -> ResponseSpec:
     )
 
 
-def _operation_class(examples: tuple[NamedExample, ...]) -> type[Operation]:
+def _operation_class(examples: tuple[NamedExample, ...], *, keyed: bool) -> type[Operation]:
     """An Operation that shows `examples` next to its request body's schema, named, as the
     responses show theirs (Litestar's `Body(examples=...)` writes them, unnamed, into the body's
-    schema and its shared component instead), and every integer in its query within the bounds
-    request_checks holds it to.
+    schema and its shared component instead), every integer in its query within the bounds
+    request_checks holds it to, and, when `keyed`, the Idempotency-Key header it takes.
     """
     named: dict[str, Example] = {example.id or "": example for example in examples}
 
@@ -121,8 +127,21 @@ def _operation_class(examples: tuple[NamedExample, ...]) -> type[Operation]:
             for parameter in self.parameters or ():
                 if isinstance(parameter, Parameter) and parameter.param_in == "query":
                     _bound_integer(parameter.schema)
+            if keyed:
+                self.parameters = [*(self.parameters or ()), _IDEMPOTENCY_KEY]
 
     return DocumentedOperation
+
+
+_IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    description="Makes a retry safe: the first request with a key runs and its answer is kept "
+    "for this token (WALLET_IDEMPOTENCY_TTL_SECONDS); the same request again gets that answer, "
+    "with `Idempotent-Replayed: true`, without running. 1 to 255 printable ASCII characters.",
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern="^[ -~]+$"),
+)
 
 
 def _bound_integer(schema: object) -> None:

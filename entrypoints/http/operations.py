@@ -47,6 +47,7 @@ from entrypoints.http.docs import (
     scope_example,
     wallet_success,
 )
+from entrypoints.http.idempotency import REPLAY, RERUN
 from entrypoints.http.policy_schemas import PolicyBody
 from entrypoints.http.schemas import (
     AccountTransactionBody,
@@ -89,6 +90,7 @@ REGISTER_USER = protected(
         example("with-id", "Register ada@example.com as user-42", examples.REGISTER_USER_EXAMPLE),
         example("without-id", "Register with a generated id", {"email": "grace@example.com"}),
     ),
+    keyed=REPLAY,
 )
 READ_USER = protected(
     Scope.READ,
@@ -120,6 +122,7 @@ CREATE_WALLET = protected(
     SealingFailed,
     *_USES_THE_KEYS,
     requests=(example("create", "Create user-42's wallet", examples.CREATE_WALLET_EXAMPLE),),
+    keyed=REPLAY,
 )
 GET_WALLET = protected(
     Scope.READ, {HTTPStatus.OK: wallet_success("The user's wallet.")}, WalletNotFound, path_id=True
@@ -160,6 +163,7 @@ SIGN = protected(
     *_OPENS_THE_WALLET,
     PolicyViolation,
     requests=(example("testnet-payment", "A payment on the test network", examples.SIGN_EXAMPLE),),
+    keyed=REPLAY,
 )
 ROTATE_KEY = protected(
     Scope.MANAGE,
@@ -175,6 +179,7 @@ ROTATE_KEY = protected(
     *_OPENS_THE_WALLET,
     SealingFailed,
     requests=(example("rotate", "Move to next year's key", examples.ROTATE_KEY_EXAMPLE),),
+    keyed=REPLAY,
 )
 EXPORT = protected(
     Scope.MANAGE,
@@ -192,6 +197,7 @@ EXPORT = protected(
     ExportDisabled,
     *_OPENS_THE_WALLET,
     requests=(example("export", "Seal the seed to a recovery key", examples.EXPORT_EXAMPLE),),
+    keyed=RERUN,
 )
 _EMPTY = (example("empty", "No fields", {}),)
 SUSPEND = protected(
@@ -204,12 +210,14 @@ SUSPEND = protected(
     },
     WalletNotFound,
     requests=_EMPTY,
+    keyed=REPLAY,
 )
 RESUME = protected(
     Scope.MANAGE,
     {HTTPStatus.OK: wallet_success("The wallet, active again (or already so).")},
     WalletNotFound,
     requests=_EMPTY,
+    keyed=REPLAY,
 )
 EVENTS = protected(
     Scope.READ,
@@ -323,6 +331,7 @@ ACTIVATE = protected(
         ),
     ),
     path_id=True,
+    keyed=REPLAY,
 )
 CHANGE_SIGNERS = protected(
     Scope.SIGN,
@@ -358,6 +367,7 @@ CHANGE_SIGNERS = protected(
     *_NETWORK_ANSWERS,
     requests=(example("add-cosigner", "Add a co-signer: 2 of 2", examples.SIGNERS_EXAMPLE),),
     path_id=True,
+    keyed=REPLAY,
 )
 
 # Signing policies
@@ -414,6 +424,7 @@ SET_POLICY = protected(
         example("daily-limit", "At most 250 XLM a day", policy_examples.DAILY_LIMIT_EXAMPLE),
     ),
     path_id=True,
+    keyed=REPLAY,
 )
 REMOVE_POLICY = protected(
     Scope.MANAGE,
@@ -432,6 +443,7 @@ REMOVE_POLICY = protected(
     },
     WalletNotFound,
     path_id=True,
+    keyed=REPLAY,
 )
 
 # Recovery

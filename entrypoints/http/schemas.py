@@ -33,7 +33,11 @@ from domain.secrets import EncryptionKey
 
 
 def wire_name(name: str) -> str:
-    """A field's JSON name: msgspec's `rename="camel"` of the Python name (user_id: userId)."""
+    """A field's JSON name: msgspec's `rename="camel"` of the Python name (user_id: userId);
+    a field sent as a header, by the header's name.
+    """
+    if name == Field.IDEMPOTENCY_KEY:
+        return "Idempotency-Key"
     first, *rest = name.split("_")
     return first + "".join(part.capitalize() for part in rest)
 
