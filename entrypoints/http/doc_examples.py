@@ -4,6 +4,7 @@ the document shows exactly what the server sends.
 """
 
 from dataclasses import KW_ONLY, dataclass
+from typing import Any
 
 import msgspec
 from litestar.openapi.spec import Example
@@ -44,11 +45,18 @@ class ProblemExample:
     _: KW_ONLY
     errors: tuple[str, ...] = ()
     name: str = ""
+    members: tuple[tuple[str, Any], ...] = ()
+    """The extension members the answer carries (a policy violation's rule and operation)."""
 
     def example(self) -> NamedExample:
         errors = list(self.errors) or None
         body = ProblemBody(
-            self.row.type, self.row.title, self.row.status.value, self.detail, errors
+            self.row.type,
+            self.row.title,
+            self.row.status.value,
+            self.detail,
+            errors,
+            **dict(self.members),
         )
         return example(self.name or self.row.slug, self.meaning, body)
 
@@ -58,7 +66,10 @@ def raised(error: DomainError, meaning: str = "", *, name: str = "") -> ProblemE
     row = problem_type_of(error)
     if row is None:
         raise ValueError(f"{type(error).__name__} has no row in the error table")
-    return ProblemExample(row, http_detail(error), meaning or row.meaning, name=name)
+    members = tuple(row.members(error).items()) if row.members is not None else ()
+    return ProblemExample(
+        row, http_detail(error), meaning or row.meaning, name=name, members=members
+    )
 
 
 def field_error(message: str, meaning: str, *, name: str = "") -> ProblemExample:
