@@ -33,7 +33,9 @@ PREPARED_STATEMENTS = (CACHED, UNNAMED)
 
 
 class SettingsError(ValueError):
-    """A configuration value is missing or malformed. The message names the variable only."""
+    """A configuration value is missing or malformed. The message names the variable (and, for
+    a document, the member at fault), never a value.
+    """
 
 
 @dataclass(frozen=True, slots=True)

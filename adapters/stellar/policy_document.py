@@ -4,7 +4,7 @@ destinations and issuers account keys), and written back in the same shape.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -41,8 +41,15 @@ def policy_of(document: object) -> SigningPolicy:
         if name not in _MEMBERS:
             raise InvalidInput(Field.POLICY, f"{name} is not a policy member")
     return SigningPolicy(
-        _operations(_names(document, "allowedOperations")),
-        _destinations(_names(document, "allowedDestinations")),
+        _names(
+            document, "allowedOperations", OPERATION_NAMES.__contains__, "a Stellar operation name"
+        ),
+        _names(
+            document,
+            "allowedDestinations",
+            StrKey.is_valid_ed25519_public_key,
+            "a Stellar account key (G…)",
+        ),
         _limits(document.get("limits")),
         _flag(document, "allowForeignSource"),
         _flag(document, "allowForeignFeeBump"),
@@ -85,32 +92,22 @@ def _list(value: object, name: str) -> list[Any]:
     return value
 
 
-def _names(document: Mapping[str, Any], name: str) -> frozenset[str] | None:
+def _names(
+    document: Mapping[str, Any], name: str, valid: Callable[[str], bool], kind: str
+) -> frozenset[str] | None:
+    """A list of names, each `valid`; the one at fault named by its place, never quoted (values
+    are not said back).
+    """
     value = document.get(name)
     if value is None:
         return None
     items = _list(value, name)
-    if not all(isinstance(item, str) and item for item in items):
-        raise InvalidInput(Field.POLICY, f"{name} must be a list of names")
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item:
+            raise InvalidInput(Field.POLICY, f"{name} must be a list of names")
+        if not valid(item):
+            raise InvalidInput(Field.POLICY, f"{name}[{index}] is not {kind}")
     return frozenset(items)
-
-
-def _operations(names: frozenset[str] | None) -> frozenset[str] | None:
-    for name in sorted(names or ()):
-        if name not in OPERATION_NAMES:
-            raise InvalidInput(
-                Field.POLICY, f"allowedOperations: {name!r} is not a Stellar operation name"
-            )
-    return names
-
-
-def _destinations(keys: frozenset[str] | None) -> frozenset[str] | None:
-    for key in sorted(keys or ()):
-        if not StrKey.is_valid_ed25519_public_key(key):
-            raise InvalidInput(
-                Field.POLICY, f"allowedDestinations: {key!r} is not a Stellar account key (G…)"
-            )
-    return keys
 
 
 def _asset(asset: str, index: int) -> str:

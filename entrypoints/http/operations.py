@@ -408,7 +408,7 @@ SET_POLICY = protected(
         name="invalid-input-member",
     ),
     raised(
-        InvalidInput(Field.POLICY, "allowedOperations: 'pay' is not a Stellar operation name"),
+        InvalidInput(Field.POLICY, "allowedOperations[0] is not a Stellar operation name"),
         "A member is of the wrong type (no number or text for true or false), an operation name "
         "is not one of stellar-sdk's (in camelCase), a destination or issuer is not an account "
         "key, an amount is not a decimal with at most 7 places, or an asset is listed twice.",
