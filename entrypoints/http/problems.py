@@ -133,12 +133,16 @@ def _report_tampering(request: AnyRequest, error: DomainError) -> None:
     reason, wallet = (
         (error.reason, error.wallet_id) if isinstance(error, EnvelopeTampered) else ("?", None)
     )
-    route = request.scope.get("path_template", "?")  # never the raw path: it holds a user id
-    _log.error("envelope integrity failure (%s) on %s, wallet %s", reason, route, wallet)
+    _log.error("envelope integrity failure (%s) on %s, wallet %s", reason, _route(request), wallet)
 
 
 def _report_sealing(request: AnyRequest, _: DomainError) -> None:
-    _log.error("new wallet failed its self-check on %s; nothing stored", request.url.path)
+    _log.error("a new envelope failed its self-check on %s; nothing stored", _route(request))
+
+
+def _route(request: AnyRequest) -> str:
+    """The route's template, never the raw path: that holds a user id."""
+    return str(request.scope.get("path_template", "?"))
 
 
 def _report_unavailable(_: AnyRequest, error: DomainError) -> None:
