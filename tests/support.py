@@ -356,3 +356,27 @@ async def rewrite_envelope(
     async with container.engine().begin() as connection:
         statement = update(wallets).where(wallets.c.userId == user_id)
         await connection.execute(statement.values(encryptedKey=altered))
+
+
+TESTNET = "Test SDF Network ; September 2015"
+
+
+def payment_from(
+    public_key: str,
+    *,
+    network: str = TESTNET,
+    amount: str = "10",
+    destination: str | None = None,
+    sequence: int = 1234,
+) -> str:
+    """Base64 XDR of an unsigned payment of `amount` XLM from the account `public_key` to
+    `destination` (a new random account by default), on `network`, valid for five minutes. A
+    wallet signs only what is its own unless a policy says otherwise: pass its public key.
+    """
+    # Imported here: only the tests that build transactions need stellar-sdk.
+    from stellar_sdk import Account, Asset, Keypair, TransactionBuilder  # noqa: PLC0415
+
+    to = destination or Keypair.random().public_key
+    builder = TransactionBuilder(Account(public_key, sequence), network, base_fee=100)
+    builder.append_payment_op(to, Asset.native(), amount).set_timeout(300)
+    return builder.build().to_xdr()

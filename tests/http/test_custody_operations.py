@@ -11,18 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from nacl.public import PrivateKey, SealedBox
-from stellar_sdk import (
-    Account,
-    Asset,
-    Keypair,
-    Network,
-    TransactionBuilder,
-    TransactionEnvelope,
-)
+from stellar_sdk import Keypair, Network, TransactionEnvelope
 
 from domain.audit import first_broken_link
 from entrypoints.container import Container, open_container
-from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client, settings_for
+from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client, payment_from, settings_for
 
 NEW_KEY = "a brand new caller key, 16+"
 TOKEN_ID = hashlib.sha256(TOKEN.encode()).hexdigest()[:12]
@@ -45,12 +38,12 @@ async def _wallet(client: httpx.AsyncClient, user_id: str = "ada", key: str = KE
     return created.json()
 
 
-def _transaction(network: str = TESTNET) -> TransactionEnvelope:
-    source = Keypair.random()
-    builder = TransactionBuilder(Account(source.public_key, 1234), network, base_fee=100)
-    builder.append_payment_op(Keypair.random().public_key, Asset.native(), "10").set_timeout(300)
-    envelope = builder.build()
-    envelope.sign(source)
+def _transaction(public_key: str) -> TransactionEnvelope:
+    """A payment from the wallet's account (a wallet signs only what is its own), signed already
+    by a co-signer of that account.
+    """
+    envelope = TransactionEnvelope.from_xdr(payment_from(public_key), TESTNET)
+    envelope.sign(Keypair.random())
     return envelope
 
 
@@ -89,7 +82,7 @@ async def test_sign_adds_a_valid_signature_and_changes_nothing_else(
     client: httpx.AsyncClient,
 ) -> None:
     wallet = await _wallet(client)
-    original = _transaction()
+    original = _transaction(wallet["publicKey"])
     response = await _sign(client, original.to_xdr())
     assert response.status_code == 200, response.text
     body = response.json()
@@ -107,8 +100,8 @@ async def test_sign_adds_a_valid_signature_and_changes_nothing_else(
 
 
 async def test_sign_refuses_bad_requests(client: httpx.AsyncClient) -> None:
-    await _wallet(client)
-    xdr = _transaction().to_xdr()
+    wallet = await _wallet(client)
+    xdr = _transaction(wallet["publicKey"]).to_xdr()
     _problem(await _sign(client, "not xdr at all"), 400, "invalid-input")
     _problem(await _sign(client, xdr, network="Some Private Network"), 400, "invalid-input")
     _problem(await _sign(client, xdr, key=OTHER_KEY), 403, "wrong-encryption-key")
@@ -122,7 +115,7 @@ async def test_rotation_moves_the_wallet_to_the_new_key(client: httpx.AsyncClien
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["publicKey"] == wallet["publicKey"]
     assert rotated.json()["walletId"] == wallet["walletId"]
-    xdr = _transaction().to_xdr()
+    xdr = _transaction(wallet["publicKey"]).to_xdr()
     _problem(await _sign(client, xdr, key=KEY), 403, "wrong-encryption-key")
     signed = await _sign(client, xdr, key=NEW_KEY)
     _assert_signed_by(signed.json()["signedTransactionXdr"], wallet["publicKey"], TESTNET)
@@ -134,7 +127,7 @@ async def test_rotation_moves_the_wallet_to_the_new_key(client: httpx.AsyncClien
 async def test_concurrent_rotations_never_lose_an_update(client: httpx.AsyncClient) -> None:
     """Two rotations from the same key race: one wins, the other finds the key no longer opens
     the wallet. The winner's key is the wallet's key afterwards."""
-    await _wallet(client)
+    public_key = (await _wallet(client))["publicKey"]
     targets = [f"{NEW_KEY} #{n}" for n in range(4)]
     responses = await asyncio.gather(
         *(
@@ -145,13 +138,15 @@ async def test_concurrent_rotations_never_lose_an_update(client: httpx.AsyncClie
             )
             for target in targets
         ),
-        *(_sign(client, _transaction().to_xdr()) for _ in range(4)),
+        *(_sign(client, _transaction(public_key).to_xdr()) for _ in range(4)),
     )
     rotations, signs = responses[:4], responses[4:]
     winners = [t for t, r in zip(targets, rotations, strict=True) if r.status_code == 200]
     assert len(winners) == 1
     assert all(r.status_code in {200, 403} for r in [*rotations, *signs])
-    signed = await _sign(client, _transaction().to_xdr(), key=winners[0])
+    for refused in (r for r in [*rotations, *signs] if r.status_code == 403):
+        _problem(refused, 403, "wrong-encryption-key")  # not a policy's refusal
+    signed = await _sign(client, _transaction(public_key).to_xdr(), key=winners[0])
     assert signed.status_code == 200
     events = (await client.get("/wallets/user/ada/events", headers=AUTH)).json()["events"]
     assert [e["type"] for e in events].count("rotated") == 1
@@ -189,13 +184,13 @@ async def test_export_seals_the_seed_to_the_recipient(database_url: str) -> None
 
 
 async def test_a_suspended_wallet_reads_but_cannot_be_used(client: httpx.AsyncClient) -> None:
-    await _wallet(client)
+    xdr = _transaction((await _wallet(client))["publicKey"]).to_xdr()
     suspended = await _post(client, "/wallets/user/ada/suspend", {})
     assert suspended.status_code == 200
     assert suspended.json()["status"] == "suspended"
     read = await client.get("/wallets/user/ada", headers=AUTH)
     assert read.json()["status"] == "suspended"
-    _problem(await _sign(client, _transaction().to_xdr()), 423, "wallet-suspended")
+    _problem(await _sign(client, xdr), 423, "wallet-suspended")
     rotate = {"encryptionKey": KEY, "newEncryptionKey": NEW_KEY}
     _problem(await _post(client, "/wallets/user/ada/rotate-key", rotate), 423, "wallet-suspended")
     recipient = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
@@ -203,15 +198,16 @@ async def test_a_suspended_wallet_reads_but_cannot_be_used(client: httpx.AsyncCl
     assert (await _post(client, "/wallets/user/ada/export", export)).status_code in {403, 423}
     resumed = await _post(client, "/wallets/user/ada/resume", {})
     assert resumed.json()["status"] == "active"
-    assert (await _sign(client, _transaction().to_xdr())).status_code == 200
+    assert (await _sign(client, xdr)).status_code == 200
     _problem(await _post(client, "/wallets/user/nobody/suspend", {}), 404, "wallet-not-found")
 
 
 async def test_every_change_is_in_the_chained_audit_trail(
     container: Container, client: httpx.AsyncClient
 ) -> None:
-    await _wallet(client)
-    await _sign(client, _transaction().to_xdr())
+    wallet = await _wallet(client)
+    signed = await _sign(client, _transaction(wallet["publicKey"]).to_xdr())
+    assert signed.status_code == 200, signed.text
     await _post(client, "/wallets/user/ada/suspend", {})
     await _post(client, "/wallets/user/ada/suspend", {})  # already suspended: no new event
     await _post(client, "/wallets/user/ada/resume", {})

@@ -5,11 +5,13 @@ transit token or PKCS#11 PIN, whether the backend serves, refuses or cannot be r
 import base64
 import logging
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from nacl.public import PrivateKey
-from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
+from stellar_sdk import Keypair, Network
 
 from adapters.crypto.stellar_keys import StellarKeyGenerator
 from entrypoints import cli
@@ -26,6 +28,7 @@ from tests.support import (
     Faults,
     faulty_creation,
     http_client,
+    payment_from,
     settings_for,
 )
 
@@ -132,15 +135,22 @@ async def test_custody_flows_leak_nothing(
     caplog.set_level(logging.DEBUG)
     new_key = "the next caller key, 16+ chars"
     recipient = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
-    xdr = _unsigned_transaction()
     settings = settings_for(database_url, allow_export=True)
     seen: list[str] = []
     async with open_container(settings) as container:
         with faulty_creation(container, Faults()) as keys:
             async with http_client(container) as client:
+
+                async def post(path: str, body: dict[str, str]) -> httpx.Response:
+                    response = await client.post(path, json=body, headers=AUTH)
+                    assert response.status_code < 500, response.text
+                    seen.extend((response.text, str(response.headers)))
+                    return response
+
+                await post("/users", {"email": "ada@example.com", "id": "ada"})
+                created = await post(CREATE, {"userId": "ada", "encryptionKey": KEY})
+                xdr = payment_from(created.json()["publicKey"])
                 requests: list[tuple[str, dict[str, str]]] = [
-                    ("/users", {"email": "ada@example.com", "id": "ada"}),
-                    ("/wallets/create-user-wallet", {"userId": "ada", "encryptionKey": KEY}),
                     (
                         "/wallets/user/ada/sign",
                         {
@@ -177,34 +187,28 @@ async def test_custody_flows_leak_nothing(
                     ("/wallets/user/ada/resume", {}),
                 ]
                 for path, body in requests:
-                    response = await client.post(path, json=body, headers=AUTH)
-                    assert response.status_code < 500, response.text
-                    seen += [response.text, str(response.headers)]
+                    await post(path, body)
                 events = await client.get("/wallets/user/ada/events", headers=AUTH)
                 seen.append(events.text)
+    assert '"type":"signed"' in events.text  # the payment was signed, not refused
     assert len(keys.seeds) == 1
     needles = _forbidden(keys.seeds, [KEY, OTHER_KEY, new_key])
     _assert_clean("\n".join(seen), needles)
     _assert_clean(caplog.text, needles)
 
 
-def _unsigned_transaction() -> str:
-    source = Keypair.random()
-    builder = TransactionBuilder(
-        Account(source.public_key, 1), Network.TESTNET_NETWORK_PASSPHRASE, base_fee=100
-    )
-    builder.append_payment_op(Keypair.random().public_key, Asset.native(), "1").set_timeout(60)
-    return builder.build().to_xdr()
-
-
 # With a key-management backend: each phase is the service restarted on the same database with
 # another backend setting, and the requests it gets, each with the status and problem it must get.
+
+
+Body = Callable[[Mapping[str, str]], dict[str, str]]
+"""A request body made from the public keys of the wallets made so far, by user id."""
 
 
 @dataclass(frozen=True)
 class Call:
     path: str
-    body: dict[str, str]
+    body: dict[str, str] | Body
     status: int
     problem: str = ""
 
@@ -213,12 +217,17 @@ def _create(user_id: str, key: str = KEY) -> dict[str, str]:
     return {"userId": user_id, "encryptionKey": key}
 
 
-def _sign(key: str) -> dict[str, str]:
-    return {
-        "encryptionKey": key,
-        "transactionXdr": _unsigned_transaction(),
-        "networkPassphrase": Network.TESTNET_NETWORK_PASSPHRASE,
-    }
+def _sign(key: str) -> Body:
+    """Ada's signature of a payment from her wallet (a wallet signs only what is its own)."""
+
+    def body(public_keys: Mapping[str, str]) -> dict[str, str]:
+        return {
+            "encryptionKey": key,
+            "transactionXdr": payment_from(public_keys["ada"]),
+            "networkPassphrase": Network.TESTNET_NETWORK_PASSPHRASE,
+        }
+
+    return body
 
 
 def _served() -> list[Call]:
@@ -250,19 +259,24 @@ def _refused(problem: str) -> list[Call]:
     return calls
 
 
-async def _serve(settings: Settings, calls: list[Call], seeds: list[bytes]) -> list[str]:
+async def _serve(
+    settings: Settings, calls: list[Call], seeds: list[bytes], public_keys: dict[str, str]
+) -> list[str]:
     """The calls on a service with `settings`; every body and headers it answered. The seeds of
-    the wallets it made are added to `seeds`.
+    the wallets it made are added to `seeds`, their public keys to `public_keys` by user id.
     """
     seen: list[str] = []
     async with open_container(settings) as container:
         with faulty_creation(container, Faults()) as keys:
             async with http_client(container) as client:
                 for call in calls:
-                    response = await client.post(call.path, json=call.body, headers=AUTH)
+                    body = call.body(public_keys) if callable(call.body) else call.body
+                    response = await client.post(call.path, json=body, headers=AUTH)
                     assert response.status_code == call.status, response.text
                     if call.problem:
                         assert response.json()["type"].endswith(f"/{call.problem}")
+                    if call.path == CREATE and call.status == 201:
+                        public_keys[body["userId"]] = response.json()["publicKey"]
                     seen += [response.text, str(response.headers)]
         seeds += keys.seeds
     return seen
@@ -280,8 +294,10 @@ async def _serve_phases(
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
     seeds: list[bytes] = []
+    public_keys: dict[str, str] = {}
     for kms, calls in phases:
-        seen += await _serve(settings_for(url, allow_export=True, kms=kms), calls, seeds)
+        settings = settings_for(url, allow_export=True, kms=kms)
+        seen += await _serve(settings, calls, seeds, public_keys)
     assert seeds  # Ada's, and those made for Cy's creations before their wrap was refused
     needles = _forbidden(seeds, [*backend_secrets, KEY, OTHER_KEY, NEW_KEY])
     _assert_clean("\n".join(seen), needles)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from functools import partial
 from http import HTTPStatus
 from typing import Any, Self
 
@@ -22,7 +23,7 @@ from litestar.testing import TestClient
 from openapi_schema_validator import OAS31Validator
 from openapi_schema_validator import validate as validate_instance
 from openapi_spec_validator import validate as validate_document
-from stellar_sdk import Keypair
+from stellar_sdk import Account, Keypair, MuxedAccount, TransactionBuilder, TransactionEnvelope
 
 from adapters.crypto.envelope import KdfParams
 from adapters.kms.base import KeyWrapper
@@ -214,7 +215,7 @@ USERS = "/users"
 WALLET = "/wallets/user/{user_id}"
 SIGN, ROTATE, EXPORT = (f"{WALLET}/{verb}" for verb in ("sign", "rotate-key", "export"))
 SUSPEND, RESUME, EVENTS = (f"{WALLET}/{verb}" for verb in ("suspend", "resume", "events"))
-ESCROW = f"{WALLET}/escrow"
+ESCROW, POLICY = f"{WALLET}/escrow", f"{WALLET}/policy"
 RECOVERY = {"recovery_key": RecoveryKey("jXvNVcAxvAStoFlBg7hKZS44CNuZvyPz4rkKfRlLtXY=")}
 """A recovery key is configured (the examples' escrow is sealed to this one)."""
 INSPECT = "/transactions/inspect"
@@ -320,7 +321,12 @@ class World:
         assert (await self.send("post", SUSPEND, {})).status_code == 200
 
     async def sign(self) -> None:
-        assert (await self.send("post", SIGN, _request("post", SIGN))).status_code == 200
+        assert (await self.send("post", SIGN, _from_the_wallet(self, USER))).status_code == 200
+
+    async def payments_policy(self) -> None:
+        """USER's wallet's own policy: the documented one, payments to the treasury only."""
+        policy = _request("put", POLICY, "payments")
+        assert (await self.send("put", POLICY, policy)).status_code == 200
 
     async def tamper(self) -> None:
         """USER's wallet, holding the envelope of another wallet under the same key."""
@@ -416,7 +422,28 @@ class _UnopenableSeals:
 
 Step = Callable[[World], Awaitable[None]]
 Send = Callable[[World], Awaitable[httpx.Response]]
+Made = Callable[[World, str], Json]
+"""A body made once the steps are done, from the world and the user the request is for."""
 _DOCUMENTED: Any = object()
+
+
+def _from_the_wallet(world: World, user: str, **changes: Any) -> Json:
+    """The documented sign request, its payment from the user's wallet rather than from the
+    examples' one (here a wallet's key is made at random): with no policy a wallet signs only
+    what is its own, as the example's wallet does. Before the wallet is made, the documented
+    request itself.
+    """
+    body = {**_request("post", SIGN), **changes}
+    public_key = world.public_keys.get(user)
+    if public_key is None:
+        return body
+    envelope = TransactionEnvelope.from_xdr(body["transactionXdr"], body["networkPassphrase"])
+    envelope.transaction.source = MuxedAccount(public_key)
+    return {**body, "transactionXdr": envelope.to_xdr()}
+
+
+MADE: dict[tuple[str, str], Made] = {("post", SIGN): _from_the_wallet}
+"""Operations whose documented body is made for the world the request is sent in."""
 
 
 def _send(
@@ -429,14 +456,17 @@ def _send(
     content: bytes | None = None,
     query: Mapping[str, int] | None = None,
 ) -> Send:
-    """After the `given` steps, the request: the documented body unless another is given."""
-    sent = _request(method, path) if body is _DOCUMENTED else body
+    """After the `given` steps, the request: the documented body unless another is given (a
+    `Made` one is made after the steps).
+    """
+    sent = MADE.get((method, path), _request(method, path)) if body is _DOCUMENTED else body
 
     async def send(world: World) -> httpx.Response:
         for step in given:
             await step(world)
+        made = sent(world, user) if callable(sent) else sent
         return await world.send(
-            method, path, sent, user=user, headers=headers, content=content, query=query
+            method, path, made, user=user, headers=headers, content=content, query=query
         )
 
     return send
@@ -600,7 +630,9 @@ def _registration_and_creation_cases() -> Iterator[Case]:
 
 def _custody_cases() -> Iterator[Case]:
     for path, settings in ((SIGN, {}), (ROTATE, {}), (EXPORT, ALLOWED)):
-        wrong_key = {**_request("post", path), "encryptionKey": WRONG_KEY}
+        wrong_key: Json | Made = {**_request("post", path), "encryptionKey": WRONG_KEY}
+        if path == SIGN:
+            wrong_key = partial(_from_the_wallet, encryptionKey=WRONG_KEY)
         cases = [
             (403, "wrong-encryption-key", _send("post", path, World.wallet, body=wrong_key)),
             (404, "wallet-not-found", _send("post", path)),
@@ -619,6 +651,8 @@ def _custody_cases() -> Iterator[Case]:
     yield Case(
         "post", SIGN, 400, "invalid-input-network", _send("post", SIGN, World.wallet, body=private)
     )
+    data_entry = _send("post", SIGN, World.wallet, World.payments_policy, body=_data_entry)
+    yield Case("post", SIGN, 403, "policy-violation", data_entry)
 
     yield Case("post", ROTATE, 200, "wallet", _send("post", ROTATE, World.wallet))
     short = {**_request("post", ROTATE), "newEncryptionKey": "too short"}
@@ -638,6 +672,31 @@ def _custody_cases() -> Iterator[Case]:
     yield Case("post", SUSPEND, 404, "wallet-not-found", _send("post", SUSPEND))
     yield Case("post", RESUME, 200, "wallet", _send("post", RESUME, World.wallet, World.suspend))
     yield Case("post", RESUME, 404, "wallet-not-found", _send("post", RESUME))
+
+
+def _data_entry(world: World, user: str) -> Json:
+    """A sign request for a manageData operation (operation 0) from the user's wallet: not one
+    of the operations the documented payments policy allows.
+    """
+    builder = TransactionBuilder(Account(world.public_keys[user], 1), NETWORK, base_fee=FEE)
+    builder.append_manage_data_op("note", "from the wallet").add_time_bounds(0, 0)
+    return {**_request("post", SIGN), "transactionXdr": builder.build().to_xdr()}
+
+
+def _policy_cases() -> Iterator[Case]:
+    """USER's wallet's policy: the built-in one, or the documented payments policy of its own."""
+    wallet, own = World.wallet, World.payments_policy
+    yield Case("get", POLICY, 200, "own", _send("get", POLICY, wallet, own))
+    yield Case("get", POLICY, 200, "built-in", _send("get", POLICY, wallet))
+    yield Case("put", POLICY, 200, "own", _send("put", POLICY, wallet))
+    yield Case("delete", POLICY, 200, "built-in", _send("delete", POLICY, wallet, own))
+    for method in ("get", "put", "delete"):
+        yield Case(method, POLICY, 400, "invalid-input-path", _send(method, POLICY, user=LONG_ID))
+        yield Case(method, POLICY, 404, "wallet-not-found", _send(method, POLICY))
+    misspelt = _send("put", POLICY, wallet, body={"allowedOperation": ["payment"]})
+    yield Case("put", POLICY, 400, "invalid-input-member", misspelt)
+    unknown = _send("put", POLICY, wallet, body={"allowedOperations": ["pay"]})
+    yield Case("put", POLICY, 400, "invalid-input-policy", unknown)
 
 
 def _inspection_cases() -> Iterator[Case]:
@@ -742,6 +801,7 @@ def _activation_cases() -> Iterator[Case]:
         ACTIVATION, sponsor={"userId": TREASURY, "encryptionKey": WRONG_KEY}
     )
     yield case(403, "wrong-sponsor-key", ready, body=wrong_sponsor_key)
+    yield case(403, "policy-violation", ready, World.payments_policy)
     yield case(404, "wallet-not-found", World.treasury)
     yield case(423, "wallet-suspended", ready, World.suspend)
     yield case(500, "envelope-tampered", World.tamper, World.treasury)
@@ -801,6 +861,7 @@ def _signer_cases() -> Iterator[Case]:
     yield case(400, "invalid-input-submit", ready, body=_changed(SIGNER_CHANGE, submit=True))
     wrong_key = _changed(SIGNER_CHANGE, encryptionKey=WRONG_KEY)
     yield case(403, "wrong-encryption-key", ready, body=wrong_key)
+    yield case(403, "policy-violation", ready, World.payments_policy)
     yield case(404, "wallet-not-found")
     yield case(423, "wallet-suspended", ready, World.suspend)
     yield case(500, "envelope-tampered", World.tamper)
@@ -907,6 +968,7 @@ CASES = [
     *_reading_cases(),
     *_registration_and_creation_cases(),
     *_custody_cases(),
+    *_policy_cases(),
     *_inspection_cases(),
     *_activation_cases(),
     *_activation_submission_cases(),
@@ -924,7 +986,26 @@ def test_every_documented_response_example_has_a_case() -> None:
     assert {(e.method, e.path, e.status, e.name) for e in RESPONSE_EXAMPLES} == set(cases)
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+_NULL_LISTS = (
+    "bug: the server sends the built-in policy with allowedOperations and allowedDestinations "
+    "null, but the documented example cannot hold null members (Litestar drops them) and so "
+    "shows neither"
+)
+KNOWN_BUGS = {
+    ("get", POLICY, 200, "built-in"): _NULL_LISTS,
+    ("delete", POLICY, 200, "built-in"): _NULL_LISTS,
+}
+"""Cases the server and the document disagree on, by (method, path, status, example)."""
+
+
+def _params(cases: list[Case]) -> Iterator[Any]:
+    for case in cases:
+        bug = KNOWN_BUGS.get((case.method, case.path, case.status, case.example))
+        marks = [] if bug is None else [pytest.mark.xfail(strict=True, reason=bug)]
+        yield pytest.param(case, marks=marks, id=str(case))
+
+
+@pytest.mark.parametrize("case", _params(CASES))
 async def test_the_server_sends_what_the_document_shows(
     case: Case, request: pytest.FixtureRequest
 ) -> None:
