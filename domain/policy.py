@@ -107,7 +107,8 @@ class OperationSummary:
 class TransactionSummary:
     """A transaction as a policy sees it; for a fee-bump envelope `source` is the inner
     transaction's and `fee_source` the fee payer's (None otherwise). `transaction_hash` (hex)
-    is the hash a signature covers (the fee bump's for a fee-bump envelope).
+    is the hash a signature covers (the fee bump's for a fee-bump envelope: a signature on it
+    pays the fee, and authorizes none of the inner operations, which their own signatures do).
     """
 
     source: str
@@ -116,7 +117,11 @@ class TransactionSummary:
     transaction_hash: str = ""
 
     def outgoing(self, wallet: str) -> dict[str, Decimal]:
-        """What leaves the wallet by the operations it is the source of, per asset."""
+        """What leaves the wallet by the operations it is the source of, per asset (nothing by
+        a fee bump: the inner transaction was, or will be, signed and counted on its own).
+        """
+        if self.fee_source is not None:
+            return {}
         totals: dict[str, Decimal] = {}
         for operation in self.operations:
             if (operation.source or self.source) != wallet:
@@ -147,10 +152,15 @@ def judged(
     order: sources, fee bump, operations, destinations, per-transaction limits, daily limits
     (`spent_today`: what the wallet signed away in the last 24 hours, per asset); None if it
     breaks none. `partners` are the other accounts that sign this same transaction in the same
-    request (an activation's sponsor and new account): as sources they are not foreign.
+    request (an activation's sponsor and new account): as sources they are not foreign. A
+    fee-bump envelope is judged by its payer and its inner source only: the wallet's signature
+    on it pays the fee, and authorizes none of the inner operations.
     """
+    own = frozenset((wallet, *partners))
+    if transaction.fee_source is not None:
+        return _fee_bump_violation(policy, own, transaction)
     return (
-        _source_violation(policy, frozenset((wallet, *partners)), transaction)
+        _source_violation(policy, own, transaction)
         or _operation_violation(policy, transaction)
         or _over_limits(policy, wallet, transaction, spent_today)
     )
@@ -159,18 +169,24 @@ def judged(
 def _source_violation(
     policy: SigningPolicy, own: frozenset[str], transaction: TransactionSummary
 ) -> Violation | None:
-    """The transaction's source, a fee bump's payer and inner source, every operation's."""
+    """The transaction's source, then every operation's."""
     foreign_allowed = policy.allow_foreign_source
-    if transaction.fee_source is not None:
-        if transaction.fee_source not in own and not foreign_allowed:
-            return Violation(Rule.FOREIGN_SOURCE)
-        if transaction.source not in own and not policy.allow_foreign_fee_bump:
-            return Violation(Rule.FOREIGN_FEE_BUMP)
-    elif transaction.source not in own and not foreign_allowed:
+    if transaction.source not in own and not foreign_allowed:
         return Violation(Rule.FOREIGN_SOURCE)
     for index, operation in enumerate(transaction.operations):
         if operation.source is not None and operation.source not in own and not foreign_allowed:
             return Violation(Rule.FOREIGN_SOURCE, index)
+    return None
+
+
+def _fee_bump_violation(
+    policy: SigningPolicy, own: frozenset[str], transaction: TransactionSummary
+) -> Violation | None:
+    """A fee bump's payer, then its inner transaction's source."""
+    if transaction.fee_source not in own and not policy.allow_foreign_source:
+        return Violation(Rule.FOREIGN_SOURCE)
+    if transaction.source not in own and not policy.allow_foreign_fee_bump:
+        return Violation(Rule.FOREIGN_FEE_BUMP)
     return None
 
 

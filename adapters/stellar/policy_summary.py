@@ -121,10 +121,11 @@ def _(operation: CreateClaimableBalance) -> Flows:
 
 @_flows.register
 def _(operation: SetOptions) -> Flows:
-    """A signer of another kind than an account key (pre-authorized transaction, hash, signed
-    payload) is named by its own StrKey, which no list of account keys allows.
+    """A signer added or re-weighed receives control; one removed (weight 0) none. A signer of
+    another kind than an account key (pre-authorized transaction, hash, signed payload) is named
+    by its own StrKey, which no list of account keys allows.
     """
-    if operation.signer is None:
+    if operation.signer is None or operation.signer.weight == 0:
         return (), ()
     return (operation.signer.signer_key.encoded_signer_key,), ()
 

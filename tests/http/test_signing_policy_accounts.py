@@ -137,12 +137,6 @@ async def test_a_new_signer_must_be_an_allowed_destination(client: httpx.AsyncCl
     _verified(response.json(), [ada])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/stellar/policy_summary.py counts a removed signer (SetOptions weight 0) as "
-    "a destination: a signer change that drops a co-signer not in allowedDestinations is "
-    "refused as destination-not-allowed (operation 1), though it sends that account no control",
-)
 async def test_a_removed_signer_need_not_be_an_allowed_destination(
     client: httpx.AsyncClient,
 ) -> None:

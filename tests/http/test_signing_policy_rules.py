@@ -137,12 +137,6 @@ async def test_a_policy_may_allow_foreign_fee_bumps(client: httpx.AsyncClient) -
     await refused(client, fee_bump(STRANGER, payment(wallet)), "foreign-source", None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain.policy._source_violation: with allowForeignFeeBump, an inner operation whose "
-    "source is spelt out as the inner transaction's own source is refused as foreign-source, "
-    "while the same operation with its source left implicit (the same transaction) passes",
-)
 async def test_an_allowed_foreign_fee_bump_does_not_depend_on_how_sources_are_spelt(
     client: httpx.AsyncClient,
 ) -> None:
@@ -211,12 +205,6 @@ async def test_a_signer_of_another_kind_is_never_an_allowed_destination(
     await refused(client, envelope.to_xdr(), "destination-not-allowed", 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/stellar/policy_summary.py counts a SetOptions signer of weight 0 (its "
-    "removal) as a destination, so a wallet with allowedDestinations cannot drop a signer "
-    "that is not listed, though a removal sends no control to that account",
-)
 async def test_removing_a_signer_sends_it_no_control(client: httpx.AsyncClient) -> None:
     wallet = await wallet_key(client)
     await set_policy(client, {"allowedDestinations": [FRIEND]})
