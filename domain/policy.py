@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 NATIVE = "native"
+WHOLE_BALANCE = Decimal("Infinity")
+"""What an account merge sends: the whole balance, more than any limit allows."""
 
 
 class Rule(StrEnum):
@@ -161,7 +163,7 @@ def judged(
         return _fee_bump_violation(policy, own, transaction)
     return (
         _source_violation(policy, own, transaction)
-        or _operation_violation(policy, transaction)
+        or _operation_violation(policy, wallet, transaction)
         or _over_limits(policy, wallet, transaction, spent_today)
     )
 
@@ -191,16 +193,18 @@ def _fee_bump_violation(
 
 
 def _operation_violation(
-    policy: SigningPolicy, transaction: TransactionSummary
+    policy: SigningPolicy, wallet: str, transaction: TransactionSummary
 ) -> Violation | None:
-    """Operations not allowed, then destinations not allowed."""
+    """Operations not allowed, then destinations not allowed (the wallet itself always is)."""
     allowed = policy.allowed_operations
     for index, operation in enumerate(transaction.operations):
         if allowed is not None and operation.name not in allowed:
             return Violation(Rule.OPERATION_NOT_ALLOWED, index)
-    destinations = policy.allowed_destinations
+    if policy.allowed_destinations is None:
+        return None
+    destinations = policy.allowed_destinations | {wallet}
     for index, operation in enumerate(transaction.operations):
-        if destinations is not None and not set(operation.destinations) <= destinations:
+        if not set(operation.destinations) <= destinations:
             return Violation(Rule.DESTINATION_NOT_ALLOWED, index)
     return None
 

@@ -22,7 +22,7 @@ from stellar_sdk import (
 from stellar_sdk.operation import Operation
 
 from adapters.crypto.stellar_signer import decode_envelope
-from domain.policy import NATIVE, OperationSummary, TransactionSummary
+from domain.policy import NATIVE, WHOLE_BALANCE, OperationSummary, TransactionSummary
 
 _CAMEL = re.compile(r"^[A-Z]+")
 
@@ -110,7 +110,8 @@ def _(operation: CreateAccount) -> Flows:
 
 @_flows.register
 def _(operation: AccountMerge) -> Flows:
-    return (_account(operation.destination),), ()
+    """The whole native balance leaves (a merge needs every other balance gone first)."""
+    return (_account(operation.destination),), ((NATIVE, WHOLE_BALANCE),)
 
 
 @_flows.register

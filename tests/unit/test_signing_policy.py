@@ -251,3 +251,29 @@ def test_a_document_reads_back_to_the_same_policy() -> None:
     policy = policy_of(document)
     assert policy_of(document_of(policy)) == policy
     assert document_of(policy)["allowedOperations"] == ["changeTrust", "payment"]
+
+
+def test_an_account_merge_is_over_any_native_limit() -> None:
+    merge = _builder().append_account_merge_op(FRIEND).build()
+    daily = _policy(limits=[{"asset": "native", "perDay": "1000000"}])
+    assert _judge(merge, daily) == Violation(Rule.DAILY_LIMIT, 0)
+    each = _policy(limits=[{"asset": "native", "perTransaction": "1000000"}])
+    assert _judge(merge, each) == Violation(Rule.PER_TRANSACTION_LIMIT, 0)
+    assert _judge(merge) is None
+    usdc_only = _policy(limits=[{"asset": USDC_NAME, "perTransaction": "1"}])
+    assert _judge(merge, usdc_only) is None
+
+
+def test_the_wallet_itself_is_always_an_allowed_destination() -> None:
+    to_itself = (
+        _builder()
+        .append_payment_op(WALLET, Asset.native(), "1")
+        .append_create_claimable_balance_op(
+            Asset.native(), "1", [Claimant(WALLET), Claimant(FRIEND)]
+        )
+        .build()
+    )
+    assert _judge(to_itself, _policy(allowedDestinations=[FRIEND])) is None
+    assert _judge(to_itself, _policy(allowedDestinations=[ISSUER])) == Violation(
+        Rule.DESTINATION_NOT_ALLOWED, 1
+    )
