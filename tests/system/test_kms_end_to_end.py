@@ -35,16 +35,11 @@ from harness.servers import ROOT, ServerProcess
 from tests.conftest import fresh_postgres_database
 from tests.kms_pkcs11 import FRESH_TOKEN, softhsm
 from tests.kms_transit import require_bao, shared_server
-from tests.support import AUTH, KEY, OTHER_KEY, TOKEN
+from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, payment_from
 
 FAST_KDF = {"WALLET_KDF_MEMORY_KIB": "64", "WALLET_KDF_ITERATIONS": "1"}
 PROBLEMS = "https://wallet-orchestrator.dev/problems/"
 TESTNET = "Test SDF Network ; September 2015"
-XDR = (  # the README's: a payment on the test network, signable by any wallet
-    "AAAAAgAAAAADoQe/884Qvh1w3RjnS8CZZ+TWMJulDV8d3IZkElUxuAAAAGQBb2zHAAAFkQAAAAEAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAEAAAAAAAAAAQAAAAB5tVYuj+ZU+UB4sRLoqYunkB+FOuaVvtfg45ELrQSWZAAAAAAAAAAABfXhAAAAAAAA"
-    "AAAA"
-)
 CLI_TIMEOUT_SECONDS = 120
 MAX_EVENT_PAGES = 100
 NEWEST = re.compile(r"newest version (\S+);")
@@ -229,6 +224,7 @@ class Traffic:
             base_url=base_url, headers=AUTH, limits=limits, timeout=30.0
         )
         self.answers: list[Answer] = []
+        self._public_keys: dict[str, str] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -250,8 +246,18 @@ class Traffic:
             answer = Answer(
                 kind, user_id, started, time.monotonic(), response.status_code, body, retry_after
             )
+            if isinstance(public_key := (body or {}).get("publicKey"), str):
+                self._public_keys[user_id] = public_key
         self.answers.append(answer)
         return answer
+
+    async def _public_key(self, user_id: str) -> str:
+        """The wallet's public key: from an answer that showed it, else read (not recorded)."""
+        if user_id not in self._public_keys:
+            read = await self._client.get(f"/wallets/user/{user_id}")
+            assert read.status_code == 200, read.text
+            self._public_keys[user_id] = read.json()["publicKey"]
+        return self._public_keys[user_id]
 
     async def register(self, user_ids: list[str]) -> None:
         async def one(user_id: str) -> int:
@@ -265,7 +271,9 @@ class Traffic:
         return await self._send("create", user_id, "POST", "/wallets/create-user-wallet", json=body)
 
     async def sign(self, user_id: str, key: str) -> Answer:
-        body = {"encryptionKey": key, "transactionXdr": XDR, "networkPassphrase": TESTNET}
+        """A payment from the user's wallet: a wallet signs only what is its own."""
+        xdr = payment_from(await self._public_key(user_id), network=TESTNET)
+        body = {"encryptionKey": key, "transactionXdr": xdr, "networkPassphrase": TESTNET}
         return await self._send("sign", user_id, "POST", f"/wallets/user/{user_id}/sign", json=body)
 
     async def read(self, user_id: str) -> Answer:

@@ -14,14 +14,14 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from stellar_sdk import Account, Asset, Keypair, Network, TransactionBuilder
+from stellar_sdk import Network
 
 from adapters.sql.engine import PoolSettings, create_engine
 from adapters.sql.tables import users, wallets
 from entrypoints.settings import Settings, SettingsError
 from harness.load import LoadReport
 from harness.servers import ServerProcess, serving
-from tests.support import AUTH, KEY, TOKEN
+from tests.support import AUTH, KEY, TOKEN, payment_from
 from tests.system.load import LoadClient, assert_one_wallet_per_user, check_stored_invariants
 from tests.system.pgbouncer import PgBouncer, pgbouncer_binary, pooling
 from tests.system.tools import required_tool
@@ -97,13 +97,6 @@ async def _server_connections(database: str) -> int:
     return count
 
 
-def _transaction_xdr() -> str:
-    source = Keypair.random()
-    builder = TransactionBuilder(Account(source.public_key, 1234), TESTNET, base_fee=100)
-    builder.append_payment_op(Keypair.random().public_key, Asset.native(), "10").set_timeout(300)
-    return builder.build().to_xdr()
-
-
 async def _custody_once(base_url: str, public_key: str) -> None:
     """Readiness, a read, a signature, a key rotation and the audit trail, through PgBouncer."""
     async with httpx.AsyncClient(base_url=base_url, headers=AUTH, timeout=30) as client:
@@ -111,7 +104,7 @@ async def _custody_once(base_url: str, public_key: str) -> None:
         read = await client.get(f"/wallets/user/{FIRST_USER}")
         assert read.status_code == 200, read.text
         assert read.json()["publicKey"] == public_key
-        body = {"encryptionKey": KEY, "transactionXdr": _transaction_xdr()}
+        body = {"encryptionKey": KEY, "transactionXdr": payment_from(public_key, network=TESTNET)}
         body["networkPassphrase"] = TESTNET
         signed = await client.post(f"/wallets/user/{FIRST_USER}/sign", json=body)
         assert signed.status_code == 200, signed.text

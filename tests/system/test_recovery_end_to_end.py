@@ -31,7 +31,7 @@ from stellar_sdk import Keypair, TransactionEnvelope
 
 from adapters.crypto.recovery import RebuiltRecoveryKey
 from harness.servers import ROOT, ServerProcess
-from tests.support import AUTH, KEY, TOKEN
+from tests.support import AUTH, KEY, TOKEN, payment_from
 
 SHARES, THRESHOLD = 5, 3
 NEW_KEY = "the caller's new key, 16+ chars"
@@ -39,11 +39,6 @@ IMPORT_KEY = "the key of the import, 16+ chars"
 USERS = ("ada", "bob", "cy")
 FAST_KDF = {"WALLET_KDF_MEMORY_KIB": "64", "WALLET_KDF_ITERATIONS": "1"}
 TESTNET = "Test SDF Network ; September 2015"
-XDR = (  # the README's: a payment on the test network, signable by any wallet
-    "AAAAAgAAAAADoQe/884Qvh1w3RjnS8CZZ+TWMJulDV8d3IZkElUxuAAAAGQBb2zHAAAFkQAAAAEAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAEAAAAAAAAAAQAAAAB5tVYuj+ZU+UB4sRLoqYunkB+FOuaVvtfg45ELrQSWZAAAAAAAAAAABfXhAAAAAAAA"
-    "AAAA"
-)
 CLI_TIMEOUT_SECONDS = 120
 NOT_REBUILT = "do not rebuild a recovery key"
 
@@ -238,8 +233,10 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Estate:
 # -- checks ---------------------------------------------------------------------------------------
 
 
-def _sign(client: httpx.Client, user_id: str, key: str) -> httpx.Response:
-    body = {"encryptionKey": key, "transactionXdr": XDR, "networkPassphrase": TESTNET}
+def _sign(client: httpx.Client, user_id: str, key: str, public_key: str) -> httpx.Response:
+    """A payment from the wallet (its `public_key`): a wallet signs only what is its own."""
+    xdr = payment_from(public_key, network=TESTNET)
+    body = {"encryptionKey": key, "transactionXdr": xdr, "networkPassphrase": TESTNET}
     return client.post(f"/wallets/user/{user_id}/sign", json=body)
 
 
@@ -252,7 +249,7 @@ def _assert_only_key(client: httpx.Client, estate: Estate, key: str, *refused: s
             record["walletId"],
             record["publicKey"],
         )
-        signed = _sign(client, user_id, key)
+        signed = _sign(client, user_id, key, record["publicKey"])
         assert signed.status_code == 200, signed.text
         envelope = TransactionEnvelope.from_xdr(signed.json()["signedTransactionXdr"], TESTNET)
         assert signed.json()["transactionHash"] == envelope.hash_hex()
@@ -260,7 +257,9 @@ def _assert_only_key(client: httpx.Client, estate: Estate, key: str, *refused: s
             envelope.hash(), envelope.signatures[-1].signature
         )
         for other in refused:
-            assert _sign(client, user_id, other).status_code == 403
+            wrong = _sign(client, user_id, other, record["publicKey"])
+            assert wrong.status_code == 403, wrong.text
+            assert wrong.json()["type"].endswith("/wrong-encryption-key")
 
 
 def _event_types(client: httpx.Client, user_id: str) -> list[str]:
