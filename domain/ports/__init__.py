@@ -1,0 +1,47 @@
+"""Ports: what the use cases need from the outside world, as Protocols with their contracts.
+Import them from here; each lives in the module of its kind: `store` (the repositories and the
+unit of work), `crypto` (keypairs and sealed seeds), `stellar` (transactions and the network).
+"""
+
+from domain.ports.crypto import Cipher, EscrowOpener, KeyGenerator, SeedSealer
+from domain.ports.stellar import (
+    AccountTransactionBuilder,
+    Signed,
+    StellarNetwork,
+    Submission,
+    TransactionInspector,
+    TransactionSigner,
+    TransactionSummaries,
+)
+from domain.ports.store import (
+    EscrowRepository,
+    IdempotencyRepository,
+    PolicyRepository,
+    SpendingRepository,
+    UnitOfWork,
+    UserRepository,
+    WalletEventRepository,
+    WalletRepository,
+)
+
+__all__ = [
+    "AccountTransactionBuilder",
+    "Cipher",
+    "EscrowOpener",
+    "EscrowRepository",
+    "IdempotencyRepository",
+    "KeyGenerator",
+    "PolicyRepository",
+    "SeedSealer",
+    "Signed",
+    "SpendingRepository",
+    "StellarNetwork",
+    "Submission",
+    "TransactionInspector",
+    "TransactionSigner",
+    "TransactionSummaries",
+    "UnitOfWork",
+    "UserRepository",
+    "WalletEventRepository",
+    "WalletRepository",
+]
