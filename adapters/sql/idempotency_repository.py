@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.repositories import from_db, insert_for, to_db
+from adapters.sql.conventions import from_db, insert_for, to_db
 from adapters.sql.tables import idempotency_keys as keys
 from domain.idempotency import IdempotencyRecord, KeptResponse
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.repositories import insert_for, to_db
+from adapters.sql.conventions import insert_for, to_db
 from adapters.sql.tables import wallet_policies, wallet_spending
 from adapters.stellar.policy_document import document_of, policy_of
 from domain.model import utc_now

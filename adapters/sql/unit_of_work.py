@@ -11,15 +11,12 @@ from typing import Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sql.escrow_repository import SqlEscrowRepository
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.idempotency_repository import SqlIdempotencyRepository
 from adapters.sql.policy_repositories import SqlPolicyRepository, SqlSpendingRepository
-from adapters.sql.repositories import (
-    SqlEscrowRepository,
-    SqlUserRepository,
-    SqlWalletEventRepository,
-    SqlWalletRepository,
-)
+from adapters.sql.user_repository import SqlUserRepository
+from adapters.sql.wallet_repositories import SqlWalletEventRepository, SqlWalletRepository
 
 _CONNECTION_SUSPECT = (TimeoutError, asyncio.CancelledError, DBAPIError, OSError)
 """Leaving by one of these, the connection may be mid-operation or dead: drop it, don't reuse it."""

@@ -1,0 +1,227 @@
+"""WalletRepository and WalletEventRepository on one SQLAlchemy async connection (Core, no
+ORM): the `wallets` table and its audit trail in `wallet_events`, inserted together.
+"""
+
+import json
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.conventions import from_db, to_db
+from adapters.sql.tables import users, wallet_events, wallets
+from domain.audit import WalletEvent
+from domain.errors import PublicKeyTaken, UserNotFound
+from domain.model import Wallet, WalletStatus
+
+_FOREIGN_KEY_VIOLATION = "23503"
+
+
+# Hot-path statements, built once: SQLAlchemy then finds their compiled form by a memoized cache
+# key instead of rebuilding and re-hashing a statement tree on every request.
+_WALLET_BY_USER = select(wallets).where(wallets.c.userId == bindparam("user_id"))
+_WALLET_BY_USER_FOR_UPDATE = _WALLET_BY_USER.with_for_update()
+_WALLET_BY_EXISTING_USER = (
+    select(users.c.id.label("knownUserId"), *wallets.c)
+    .select_from(users.outerjoin(wallets, wallets.c.userId == users.c.id))
+    .where(users.c.id == bindparam("user_id"))
+)
+_WALLET_VALUES: dict[str, Any] = {
+    name: bindparam(name)
+    for name in ("id", "userId", "publicKey", "encryptedKey", "createdAt", "updatedAt")
+}
+_EVENT_COLUMNS = [c.name for c in wallet_events.c if c.name != "walletId"]
+
+
+def _insert_wallet(dialect_insert: Any) -> Any:
+    return (
+        dialect_insert(wallets)
+        .values(_WALLET_VALUES)
+        .on_conflict_do_nothing(index_elements=[wallets.c.userId])
+        .returning(wallets.c.id)
+    )
+
+
+_INSERT_WALLET = {
+    "postgresql": _insert_wallet(postgresql.insert),
+    "sqlite": _insert_wallet(sqlite.insert),
+}
+_inserted_wallet = _INSERT_WALLET["postgresql"].cte("inserted_wallet")
+_INSERT_WALLET_WITH_EVENT = (
+    insert(wallet_events)
+    .from_select(
+        ["walletId", *_EVENT_COLUMNS],
+        select(
+            _inserted_wallet.c.id,
+            *(
+                bindparam(f"event_{name}", type_=wallet_events.c[name].type)
+                for name in _EVENT_COLUMNS
+            ),
+        ),
+    )
+    .returning(wallet_events.c.walletId)
+)
+_INSERT_EVENT = insert(wallet_events)
+
+
+class SqlWalletRepository:
+    """Wallets in the `wallets` table; its unique "userId" decides who wins a race."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get_by_user(self, user_id: str, *, for_update: bool = False) -> Wallet | None:
+        # SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the write lock.
+        statement = _WALLET_BY_USER_FOR_UPDATE if for_update else _WALLET_BY_USER
+        row = (await self._connection.execute(statement, {"user_id": user_id})).first()
+        return None if row is None else _wallet(row)
+
+    async def get_by_existing_user(self, user_id: str) -> Wallet | None:
+        # From users, LEFT JOIN wallets: no row, no user; a row without a wallet id, no wallet.
+        row = (
+            await self._connection.execute(_WALLET_BY_EXISTING_USER, {"user_id": user_id})
+        ).first()
+        if row is None:
+            raise UserNotFound(user_id)
+        return None if row.id is None else _wallet(row)
+
+    async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
+        statement = select(wallets).order_by(wallets.c.id).limit(limit).with_for_update()
+        if after_id is not None:
+            statement = statement.where(wallets.c.id > after_id)
+        return [_wallet(row) for row in await self._connection.execute(statement)]
+
+    async def read_ids(self, after_id: str | None, limit: int) -> list[str]:
+        statement = select(wallets.c.id).order_by(wallets.c.id).limit(limit)
+        if after_id is not None:
+            statement = statement.where(wallets.c.id > after_id)
+        return list((await self._connection.scalars(statement)).all())
+
+    async def update(self, wallet: Wallet) -> None:
+        statement = (
+            update(wallets)
+            .where(wallets.c.id == wallet.id)
+            .values(
+                encryptedKey=wallet.encrypted_key,
+                status=str(wallet.status),
+                exportedAt=None if wallet.exported_at is None else to_db(wallet.exported_at),
+                updatedAt=to_db(wallet.updated_at),
+            )
+        )
+        await self._connection.execute(statement)
+
+    async def add(self, wallet: Wallet, created: WalletEvent | None = None) -> Wallet:
+        values = {
+            "id": wallet.id,
+            "userId": wallet.user_id,
+            "publicKey": wallet.public_key,
+            "encryptedKey": wallet.encrypted_key,
+            "createdAt": to_db(wallet.created_at),
+            "updatedAt": to_db(wallet.updated_at),
+        }
+        try:
+            inserted = await self._insert_with_event(values, created)
+        except IntegrityError as error:
+            if _is_foreign_key_violation(error):
+                raise UserNotFound(wallet.user_id) from None
+            raise PublicKeyTaken from None
+        if inserted:
+            return wallet
+        stored = await self.get_by_user(wallet.user_id)
+        if stored is None:
+            raise UserNotFound(wallet.user_id)
+        return stored
+
+    async def _insert_with_event(self, values: dict[str, Any], created: WalletEvent | None) -> bool:
+        """Whether the wallet was inserted (with its first event, if given). On PostgreSQL one
+        statement does both: the event's INSERT selects from the wallet's INSERT ... RETURNING,
+        so it happens only if the wallet row did.
+        """
+        dialect = self._connection.dialect.name
+        if created is not None and dialect == "postgresql":
+            event = {f"event_{name}": value for name, value in _event_row(created).items()}
+            statement = _INSERT_WALLET_WITH_EVENT
+            return (await self._connection.execute(statement, values | event)).first() is not None
+        inserted = (await self._connection.execute(_INSERT_WALLET[dialect], values)).first()
+        if inserted is None or created is None:
+            return inserted is not None
+        await self._connection.execute(_INSERT_EVENT, _event_row(created))
+        return True
+
+
+class SqlWalletEventRepository:
+    """The audit trail in `wallet_events`, keyed by ("walletId", sequence)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def last(self, wallet_id: str) -> WalletEvent | None:
+        statement = (
+            select(wallet_events)
+            .where(wallet_events.c.walletId == wallet_id)
+            .order_by(wallet_events.c.sequence.desc())
+            .limit(1)
+        )
+        row = (await self._connection.execute(statement)).first()
+        return None if row is None else _event(row)
+
+    async def append(self, event: WalletEvent) -> None:
+        await self._connection.execute(insert(wallet_events).values(**_event_row(event)))
+
+    async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
+        statement = (
+            select(wallet_events)
+            .where(wallet_events.c.walletId == wallet_id)
+            .where(wallet_events.c.sequence > after_sequence)
+            .order_by(wallet_events.c.sequence)
+            .limit(limit)
+        )
+        return [_event(row) for row in await self._connection.execute(statement)]
+
+
+def _is_foreign_key_violation(error: IntegrityError) -> bool:
+    original = error.orig
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return code == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY" in str(original)
+
+
+def _wallet(row: Row[Any]) -> Wallet:
+    return Wallet(
+        id=row.id,
+        user_id=row.userId,
+        public_key=row.publicKey,
+        encrypted_key=row.encryptedKey,
+        created_at=from_db(row.createdAt),
+        updated_at=from_db(row.updatedAt),
+        status=WalletStatus(row.status),
+        exported_at=None if row.exportedAt is None else from_db(row.exportedAt),
+    )
+
+
+def _event_row(event: WalletEvent) -> dict[str, Any]:
+    return {
+        "walletId": event.wallet_id,
+        "sequence": event.sequence,
+        "type": str(event.type),
+        "occurredAt": to_db(event.occurred_at),
+        "tokenId": event.token_id,
+        "details": json.dumps(event.details, sort_keys=True, separators=(",", ":")),
+        "prevHash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _event(row: Row[Any]) -> WalletEvent:
+    details = json.loads(row.details)
+    return WalletEvent(
+        wallet_id=row.walletId,
+        sequence=row.sequence,
+        type=row.type,
+        occurred_at=from_db(row.occurredAt),
+        token_id=row.tokenId,
+        details={str(key): str(value) for key, value in details.items()},
+        prev_hash=row.prevHash,
+        hash=row.hash,
+    )
