@@ -148,10 +148,21 @@ class Settings:
             horizon_timeout=_float(environ, "WALLET_HORIZON_TIMEOUT", defaults.horizon_timeout),
             recovery_key=_recovery_key(environ),
             signing_policy=_signing_policy(environ),
-            idempotency_ttl=_float(
-                environ, "WALLET_IDEMPOTENCY_TTL_SECONDS", defaults.idempotency_ttl
-            ),
+            idempotency_ttl=_idempotency_ttl(environ, defaults.idempotency_ttl),
         )
+
+
+MAX_IDEMPOTENCY_TTL = 366 * 86400.0
+"""A year: keys are for retries, and a longer time no clock arithmetic should be asked to hold."""
+
+
+def _idempotency_ttl(environ: Mapping[str, str], default: float) -> float:
+    ttl = _float(environ, "WALLET_IDEMPOTENCY_TTL_SECONDS", default)
+    if ttl > MAX_IDEMPOTENCY_TTL:
+        raise SettingsError(
+            f"WALLET_IDEMPOTENCY_TTL_SECONDS must be at most {MAX_IDEMPOTENCY_TTL:.0f} (a year)"
+        )
+    return ttl
 
 
 def _signing_policy(environ: Mapping[str, str]) -> SigningPolicy | None:

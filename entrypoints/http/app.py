@@ -15,7 +15,11 @@ from entrypoints import metrics
 from entrypoints.container import Container, build_container, close_clients
 from entrypoints.http.auth import ApiTokens, BearerTokenMiddleware
 from entrypoints.http.controllers import CONTROLLERS
-from entrypoints.http.idempotency import IdempotencyMiddleware, IdempotencySettings
+from entrypoints.http.idempotency import (
+    IdempotencyMiddleware,
+    IdempotencySettings,
+    PurgeSchedule,
+)
 from entrypoints.http.observed import ObservedLitestar
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
@@ -117,7 +121,12 @@ def _middleware(
     ]
     if settings.rate_limit is not None:
         middleware.append(rate_limit_middleware(settings.rate_limit))
-    keys = IdempotencySettings(timedelta(seconds=settings.idempotency_ttl), settings.db_timeout)
+    keys = IdempotencySettings(
+        timedelta(seconds=settings.idempotency_ttl),
+        settings.db_timeout,
+        MAX_BODY_BYTES,
+        PurgeSchedule(),
+    )
     middleware.append(
         DefineMiddleware(IdempotencyMiddleware, uow_factory=container.unit_of_work, settings=keys)
     )

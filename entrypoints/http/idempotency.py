@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar.enums import ScopeType
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from domain.errors import Field, IdempotencyKeyReused, InvalidInput, RequestInProgress
@@ -44,12 +45,35 @@ _NOT_KEPT = frozenset({429})
 _SERVER_ERRORS = 500
 
 
+class PurgeSchedule:
+    """When this process last purged expired keys: one schedule for every route's middleware
+    (Litestar builds a middleware stack per route), so that a purge runs at most once a minute
+    per process.
+    """
+
+    def __init__(self, every_seconds: float = _PURGE_EVERY_SECONDS) -> None:
+        self._every = every_seconds
+        self._next = 0.0
+
+    def due(self) -> bool:
+        """Whether a purge is due now; if so, the next is a period away."""
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self._every
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class IdempotencySettings:
-    """How long keys are kept, and how long a repeat waits for a first request still running."""
+    """How long keys are kept, how long a repeat waits for a first request still running, the
+    largest body a keyed request may have (the app's own limit), and the process's purges.
+    """
 
     ttl: timedelta
     wait_seconds: float
+    max_body_bytes: int
+    purges: PurgeSchedule
 
 
 class IdempotencyMiddleware:
@@ -67,14 +91,13 @@ class IdempotencyMiddleware:
         self._app = app
         self._uow = uow_factory
         self._settings = settings
-        self._next_purge = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _idempotency_key(scope)
         if key is None:
             await self._app(scope, receive, send)
             return
-        messages, body = await _read_body(receive)
+        messages, body = await _read_body(scope, receive, self._settings.max_body_bytes)
         replay_receive = _replaying(messages, receive)
         record = IdempotencyRecord(
             str(scope.get("user")),
@@ -126,10 +149,8 @@ class IdempotencyMiddleware:
 
     async def _purge_now_and_then(self) -> None:
         """Delete a batch of expired keys, at most once a minute per process."""
-        now = time.monotonic()
-        if now < self._next_purge:
+        if not self._settings.purges.due():
             return
-        self._next_purge = now + _PURGE_EVERY_SECONDS
         async with self._uow() as uow:
             await uow.idempotency.purge(utc_now(), PURGE_BATCH)
             await uow.commit()
@@ -182,18 +203,28 @@ def _handler_opt(scope: Scope) -> Any:
     return None if handler is None else handler.opt.get(OPT)
 
 
-async def _read_body(receive: Receive) -> tuple[list[ReceiveMessage], bytes]:
-    """The request's body messages, read whole (Litestar refuses bodies over its limit when the
-    handler reads them from the replay).
+async def _read_body(
+    scope: Scope, receive: Receive, limit: int
+) -> tuple[list[ReceiveMessage], bytes]:
+    """The request's body messages, read whole; 413 as soon as it is known to be over `limit`
+    (by its Content-Length, or by what came), before more is read.
     """
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise RequestEntityTooLarge
     messages: list[ReceiveMessage] = []
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return messages, b"".join(chunks)

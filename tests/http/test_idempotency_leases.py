@@ -127,12 +127,6 @@ async def test_expired_keys_are_purged_a_batch_at_a_time(database_url: str) -> N
         assert await _kept_for(container, SOMEONE_ELSE) == 3  # not a minute since
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/http/idempotency.py: IdempotencyMiddleware._next_purge is per instance, "
-    "and Litestar builds one middleware stack per route (app.py _middleware): a purge runs at "
-    "most once a minute per keyed route (11), not 'at most once a minute per process'",
-)
 async def test_expired_keys_are_purged_at_most_once_a_minute_per_process() -> None:
     async with served("memory://") as (container, client):
         await _expired(container, 1, alive=True)
@@ -143,12 +137,6 @@ async def test_expired_keys_are_purged_at_most_once_a_minute_per_process() -> No
         assert await _kept_for(container, SOMEONE_ELSE) == 3  # not a minute since
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/http/idempotency.py IdempotencyMiddleware.__call__ reads the whole body "
-    "(_read_body, no limit) before the app, whose 64 KiB limit (MAX_BODY_BYTES) then applies "
-    "only to the copy in memory: with an Idempotency-Key, 10 MB are pulled in, not 4 chunks",
-)
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 async def test_a_huge_keyed_body_is_413_without_being_read_whole(*, declared: bool) -> None:
     pulled = 0
