@@ -14,7 +14,7 @@ from domain.errors import Field
 from entrypoints.cli_inspect import signer_argument, thresholds_argument
 from entrypoints.cli_keys import SPONSOR_KEY_VARIABLE, read_key
 from entrypoints.container import Container
-from entrypoints.http.schemas import AccountTransactionBody
+from entrypoints.http.schemas.account_transactions import AccountTransactionBody
 
 
 def add_parsers(

@@ -7,7 +7,7 @@ import argparse
 from application.inspect_transaction import InspectRequest
 from domain.authorization import Signer, Signers, Thresholds
 from entrypoints.container import Container
-from entrypoints.http.schemas import InspectionBody
+from entrypoints.http.schemas.account_transactions import InspectionBody
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from entrypoints.cli_keys import UsageError
 from entrypoints.container import Container
-from entrypoints.http.policy_schemas import PolicyBody, PolicyDocument
+from entrypoints.http.schemas.policy import PolicyBody, PolicyDocument
 
 ACTIONS = ("show", "set", "remove")
 

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Example
 from domain.errors import DomainError
 from entrypoints.errors import INVALID_INPUT, ProblemType, problem_type_of
 from entrypoints.http.problems import http_detail
-from entrypoints.http.schemas import ProblemBody
+from entrypoints.http.schemas.problems import ProblemBody
 
 
 @dataclass

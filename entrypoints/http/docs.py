@@ -36,7 +36,7 @@ from entrypoints.http.problems import (
     TOO_LARGE,
     UNAUTHORIZED,
 )
-from entrypoints.http.schemas import WalletBody
+from entrypoints.http.schemas.wallets import WalletBody
 from entrypoints.scopes import Scope
 
 __all__ = [

@@ -17,7 +17,7 @@ from entrypoints.http import idempotency, request_checks
 from entrypoints.http.auth import needs
 from entrypoints.http.doc_examples import NamedExample, ProblemExample
 from entrypoints.http.problems import HEADERS_TOO_LARGE, PROBLEM_JSON
-from entrypoints.http.schemas import ProblemBody
+from entrypoints.http.schemas.problems import ProblemBody
 from entrypoints.scopes import Scope
 
 BEARER = "BearerToken"

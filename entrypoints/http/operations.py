@@ -48,7 +48,6 @@ from entrypoints.http.docs import (
     wallet_success,
 )
 from entrypoints.http.idempotency import REPLAY, RERUN
-from entrypoints.http.policy_schemas import PolicyBody
 from entrypoints.http.schemas import (
     AccountTransactionBody,
     EscrowBody,
@@ -59,6 +58,7 @@ from entrypoints.http.schemas import (
     StatusBody,
     UserBody,
 )
+from entrypoints.http.schemas.policy import PolicyBody
 from entrypoints.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from entrypoints.scopes import Scope
 

@@ -1,7 +1,7 @@
 """Example payloads of the signing-policy operations, for the OpenAPI document."""
 
 from entrypoints.http.examples import USDC_ISSUER
-from entrypoints.http.policy_schemas import LimitDocument, PolicyBody, PolicyDocument
+from entrypoints.http.schemas.policy import LimitDocument, PolicyBody, PolicyDocument
 
 _TREASURY = "GCMIEGHKGZIIKMQH2BYOVXUQO4US56B46ZSUQM2CEZRF2K3QV3HUZVBE"
 

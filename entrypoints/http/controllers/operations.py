@@ -11,7 +11,7 @@ from entrypoints import metrics
 from entrypoints.http import operations
 from entrypoints.http.auth import PUBLIC
 from entrypoints.http.controllers.head import get_and_head
-from entrypoints.http.schemas import StatusBody
+from entrypoints.http.schemas.health import StatusBody
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 

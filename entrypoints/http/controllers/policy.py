@@ -7,9 +7,9 @@ from litestar.params import JSONBody
 from application.wallet_policy import GetSigningPolicy, RemoveSigningPolicy, SetSigningPolicy
 from entrypoints.http import operations
 from entrypoints.http.controllers.head import get_and_head
-from entrypoints.http.policy_schemas import PolicyBody, PolicyDocument
 from entrypoints.http.problems import AnyRequest
-from entrypoints.http.schemas import UserIdPath
+from entrypoints.http.schemas.fields import UserIdPath
+from entrypoints.http.schemas.policy import PolicyBody, PolicyDocument
 
 
 class PolicyController(Controller):

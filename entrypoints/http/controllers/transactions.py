@@ -6,7 +6,7 @@ from litestar.params import JSONBody
 
 from application.inspect_transaction import InspectTransaction
 from entrypoints.http import operations
-from entrypoints.http.schemas import InspectBody, InspectionBody
+from entrypoints.http.schemas.account_transactions import InspectBody, InspectionBody
 
 
 class TransactionController(Controller):

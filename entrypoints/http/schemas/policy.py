@@ -9,7 +9,7 @@ import msgspec
 from adapters.stellar.policy_document import MAX_LIST_ITEMS, document_of, policy_of
 from domain.errors import Field, InvalidInput
 from domain.policy import PolicyInForce, SigningPolicy
-from entrypoints.http.schemas import AccountKey, Amount
+from entrypoints.http.schemas.fields import AccountKey, Amount
 
 OperationName = Annotated[
     str,
