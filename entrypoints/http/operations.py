@@ -33,7 +33,7 @@ from domain.errors import (
     WalletNotFound,
     WalletSuspended,
 )
-from entrypoints.http import examples, policy_examples
+from entrypoints.http import examples
 from entrypoints.http.docs import (
     RATE_LIMITED_EXAMPLE,
     UNAUTHORIZED_EXAMPLE,
@@ -380,11 +380,11 @@ GET_POLICY = protected(
             PolicyBody,
             "The signing policy in force for the wallet, and where it comes from.",
             (
-                example("own", "The wallet's own policy", policy_examples.WALLET_POLICY_EXAMPLE),
+                example("own", "The wallet's own policy", examples.WALLET_POLICY_EXAMPLE),
                 example(
                     "built-in",
                     "No policy anywhere: no foreign source or fee bump, anything else",
-                    policy_examples.BUILT_IN_POLICY_EXAMPLE,
+                    examples.BUILT_IN_POLICY_EXAMPLE,
                 ),
             ),
         )
@@ -398,7 +398,7 @@ SET_POLICY = protected(
         HTTPStatus.OK: Success(
             PolicyBody,
             _POLICY_IN_FORCE,
-            (example("own", "The wallet's own policy", policy_examples.WALLET_POLICY_EXAMPLE),),
+            (example("own", "The wallet's own policy", examples.WALLET_POLICY_EXAMPLE),),
         )
     },
     field_error(
@@ -419,9 +419,9 @@ SET_POLICY = protected(
         example(
             "payments",
             "Payments to the treasury only, within limits",
-            policy_examples.PAYMENTS_POLICY_EXAMPLE,
+            examples.PAYMENTS_POLICY_EXAMPLE,
         ),
-        example("daily-limit", "At most 250 XLM a day", policy_examples.DAILY_LIMIT_EXAMPLE),
+        example("daily-limit", "At most 250 XLM a day", examples.DAILY_LIMIT_EXAMPLE),
     ),
     path_id=True,
     keyed=REPLAY,
@@ -436,7 +436,7 @@ REMOVE_POLICY = protected(
                 example(
                     "built-in",
                     "Back to the built-in policy",
-                    policy_examples.BUILT_IN_POLICY_EXAMPLE,
+                    examples.BUILT_IN_POLICY_EXAMPLE,
                 ),
             ),
         )
