@@ -7,11 +7,14 @@ network's answers come from a loopback Horizon stand-in, the ledger set up as ea
 """
 
 import asyncio
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import partial
 from http import HTTPStatus
 from typing import Any, Self
@@ -31,7 +34,8 @@ from adapters.kms.memory import InMemoryKeyWrapper
 from adapters.kms.transit import TransitKeyWrapper
 from adapters.stellar.horizon import HorizonNetwork
 from domain.errors import EnvelopeTampered
-from domain.model import WalletBinding
+from domain.idempotency import IdempotencyRecord
+from domain.model import WalletBinding, utc_now
 from domain.ports import Cipher
 from domain.recovery import RecoveryKey
 from domain.secrets import EncryptionKey, SecretSeed
@@ -39,6 +43,7 @@ from entrypoints.container import Container, build_container, close_clients, ope
 from entrypoints.errors import DOMAIN_PROBLEMS, ProblemType
 from entrypoints.http import examples, problems
 from entrypoints.http.app import create_app
+from entrypoints.http.auth import ApiTokens
 from entrypoints.http.problems import INTERNAL_ERROR, PROBLEM_JSON
 from entrypoints.http.request_checks import MAX_DEPTH, MAX_HEADER_BYTES
 from entrypoints.kms_settings import KmsSettings, TransitSettings
@@ -49,6 +54,7 @@ from tests.support import (
     AUTH,
     CREATE_ONLY_AUTH,
     READ_ONLY_AUTH,
+    TOKEN,
     http_client,
     settings_for,
 )
@@ -85,6 +91,16 @@ WITH_BODY = [
     for method, path in OPERATIONS
     if "requestBody" in DOCUMENT["paths"][path][method]
 ]
+IDEMPOTENCY_KEY = "Idempotency-Key"
+KEYED = [
+    (method, path)
+    for method, path in OPERATIONS
+    if any(
+        (parameter["in"], parameter["name"]) == ("header", IDEMPOTENCY_KEY)
+        for parameter in DOCUMENT["paths"][path][method].get("parameters", [])
+    )
+]
+"""The operations that take an Idempotency-Key."""
 
 
 @dataclass(frozen=True)
@@ -567,6 +583,88 @@ def _unreadable_body_cases(method: str, path: str) -> Iterator[Case]:
     yield Case(method, path, 400, "invalid-input-repeated-key", send)
 
 
+RETRY_KEY = "5c1f2e8a-3b7d-4f60-9a2c-7e4d1b0f6a93"
+KEYED_AUTH = {**AUTH, IDEMPOTENCY_KEY: RETRY_KEY}
+TOKEN_ID = ApiTokens((TOKEN,)).listed()[0].token_id
+"""The id the server keeps TOKEN's keys under."""
+WAIT = {"db_timeout": 0.05}
+"""A repeat waits 50 ms at most for its key's first request to answer."""
+
+
+def _idempotency_cases() -> Iterator[Case]:
+    """What every operation that takes an Idempotency-Key can answer: a malformed key; a key the
+    token used for another request; and a key whose first request, this same one, still runs
+    past the wait.
+    """
+    for method, path in KEYED:
+        settings = SETTINGS.get((method, path), {})
+        malformed = _send(method, path, headers={**AUTH, IDEMPOTENCY_KEY: "x" * 256})
+        yield Case(method, path, 400, "invalid-input-idempotency-key", malformed, settings)
+        used = KEY_USED.get((method, path), _used_for_another_request)(method, path)
+        reused = _send(method, path, used, headers=KEYED_AUTH)
+        yield Case(method, path, 422, "idempotency-key-reused", reused, settings)
+        body = _encoded(_request(method, path))
+        running = _send(
+            method, path, _running(method, path, body), headers=KEYED_AUTH, content=body
+        )
+        yield Case(method, path, 409, "request-in-progress", running, {**settings, **WAIT})
+
+
+def _encoded(body: Any) -> bytes | None:
+    return None if body is None else json.dumps(body).encode()
+
+
+def _another_body(method: str, path: str) -> Json:
+    """Another request on the operation than its documented one: a member more in the body."""
+    return {**(_request(method, path) or {}), "note": "another request"}
+
+
+def _used_for_another_request(method: str, path: str) -> Step:
+    """RETRY_KEY was used for another request on the operation, and its answer kept."""
+
+    async def step(world: World) -> None:
+        await world.send(method, path, _another_body(method, path), headers=KEYED_AUTH)
+
+    return step
+
+
+def _running_another_request(method: str, path: str) -> Step:
+    """RETRY_KEY is held by another request on the operation, still running."""
+    return _running(method, path, _encoded(_another_body(method, path)))
+
+
+KEY_USED: dict[tuple[str, str], Callable[[str, str], Step]] = {
+    ("post", EXPORT): _running_another_request
+}
+"""How RETRY_KEY comes to be another request's, where answers are not kept (an export's holds
+the sealed seed: a repeat runs again), so that the key is another request's only while it runs.
+"""
+
+
+def _running(method: str, path: str, body: bytes | None) -> Step:
+    """A first request with RETRY_KEY, of `body` on the operation, still running: its claim,
+    just made and unanswered.
+    """
+
+    async def step(world: World) -> None:
+        now, request_hash = utc_now(), _request_hash(method, path, body)
+        claim = IdempotencyRecord(TOKEN_ID, RETRY_KEY, request_hash, now, now + timedelta(days=1))
+        async with world.container.unit_of_work() as uow:
+            assert await uow.idempotency.claim(claim)
+            await uow.commit()
+
+    return step
+
+
+def _request_hash(method: str, path: str, body: bytes | None) -> str:
+    """What the server knows a request without a query by (entrypoints/http/idempotency.py): an
+    HMAC-SHA256, keyed with the bearer token, of its method, path, query and body, a line each.
+    """
+    raw_path = path.replace("{user_id}", USER).encode()
+    request = b"\n".join((method.upper().encode(), raw_path, b"", body or b""))
+    return hmac.new(TOKEN.encode(), request, hashlib.sha256).hexdigest()
+
+
 def _documents(method: str, path: str, status: int) -> bool:
     return str(status) in DOCUMENT["paths"][path][method]["responses"]
 
@@ -964,6 +1062,7 @@ def _escrow_cases() -> Iterator[Case]:
 
 CASES = [
     *_common_cases(),
+    *_idempotency_cases(),
     *_escrow_cases(),
     *_reading_cases(),
     *_registration_and_creation_cases(),
@@ -1005,7 +1104,7 @@ def _params(cases: list[Case]) -> Iterator[Any]:
         yield pytest.param(case, marks=marks, id=str(case))
 
 
-@pytest.mark.parametrize("case", _params(CASES))
+@pytest.mark.parametrize("case", list(_params(CASES)))
 async def test_the_server_sends_what_the_document_shows(
     case: Case, request: pytest.FixtureRequest
 ) -> None:
