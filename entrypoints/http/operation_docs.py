@@ -71,7 +71,7 @@ class OperationDocs:
 
     @property
     def operation_class(self) -> type[Operation]:
-        return _operation_class(self.requests, keyed=self.idempotency is not None)
+        return _operation_class(self.requests, keyed=self.idempotency)
 
     @property
     def route(self) -> dict[str, Any]:
@@ -110,11 +110,12 @@ def _problem_response(problems: list[ProblemExample]) -> ResponseSpec:
     )
 
 
-def _operation_class(examples: tuple[NamedExample, ...], *, keyed: bool) -> type[Operation]:
+def _operation_class(examples: tuple[NamedExample, ...], *, keyed: str | None) -> type[Operation]:
     """An Operation that shows `examples` next to its request body's schema, named, as the
     responses show theirs (Litestar's `Body(examples=...)` writes them, unnamed, into the body's
     schema and its shared component instead), every integer in its query within the bounds
-    request_checks holds it to, and, when `keyed`, the Idempotency-Key header it takes.
+    request_checks holds it to, and, when `keyed`, the Idempotency-Key header it takes (worded
+    for how it takes it).
     """
     named: dict[str, Example] = {example.id or "": example for example in examples}
 
@@ -127,21 +128,30 @@ def _operation_class(examples: tuple[NamedExample, ...], *, keyed: bool) -> type
             for parameter in self.parameters or ():
                 if isinstance(parameter, Parameter) and parameter.param_in == "query":
                     _bound_integer(parameter.schema)
-            if keyed:
-                self.parameters = [*(self.parameters or ()), _IDEMPOTENCY_KEY]
+            if keyed is not None:
+                self.parameters = [*(self.parameters or ()), _idempotency_key(keyed)]
 
     return DocumentedOperation
 
 
-_IDEMPOTENCY_KEY = Parameter(
-    name="Idempotency-Key",
-    param_in=ParamType.HEADER,
-    required=False,
-    description="Makes a retry safe: the first request with a key runs and its answer is kept "
-    "for this token (WALLET_IDEMPOTENCY_TTL_SECONDS); the same request again gets that answer, "
-    "with `Idempotent-Replayed: true`, without running. 1 to 255 printable ASCII characters.",
-    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern="^[ -~]+$"),
-)
+_KEY_MEANINGS = {
+    idempotency.REPLAY: "Makes a retry safe: the first request with a key runs and its answer is "
+    "kept for this token (WALLET_IDEMPOTENCY_TTL_SECONDS); the same request again gets that "
+    "answer, with `Idempotent-Replayed: true`, without running.",
+    idempotency.RERUN: "This operation's answer holds a secret and is never kept: a repeat with "
+    "the same key waits for the first request if it still runs, then runs again (another "
+    "answer, another event); the key used for another request meanwhile is refused.",
+}
+
+
+def _idempotency_key(keyed: str) -> Parameter:
+    return Parameter(
+        name="Idempotency-Key",
+        param_in=ParamType.HEADER,
+        required=False,
+        description=f"{_KEY_MEANINGS[keyed]} 1 to 255 printable ASCII characters.",
+        schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern="^[ -~]+$"),
+    )
 
 
 def _bound_integer(schema: object) -> None:

@@ -1085,15 +1085,7 @@ def test_every_documented_response_example_has_a_case() -> None:
     assert {(e.method, e.path, e.status, e.name) for e in RESPONSE_EXAMPLES} == set(cases)
 
 
-_NULL_LISTS = (
-    "bug: the server sends the built-in policy with allowedOperations and allowedDestinations "
-    "null, but the documented example cannot hold null members (Litestar drops them) and so "
-    "shows neither"
-)
-KNOWN_BUGS = {
-    ("get", POLICY, 200, "built-in"): _NULL_LISTS,
-    ("delete", POLICY, 200, "built-in"): _NULL_LISTS,
-}
+KNOWN_BUGS: dict[tuple[str, str, int, str], str] = {}
 """Cases the server and the document disagree on, by (method, path, status, example)."""
 
 

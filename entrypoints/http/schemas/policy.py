@@ -2,7 +2,7 @@
 policy in force with where it comes from.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -35,8 +35,8 @@ class LimitDocument(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     """
 
     asset: AssetName
-    per_transaction: Amount | None = None
-    per_day: Amount | None = None
+    per_transaction: Amount | msgspec.UnsetType | None = msgspec.UNSET
+    per_day: Amount | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class PolicyDocument(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -46,12 +46,20 @@ class PolicyDocument(msgspec.Struct, rename="camel", forbid_unknown_fields=True)
     """
 
     allowed_operations: (
-        Annotated[list[OperationName], msgspec.Meta(max_length=MAX_LIST_ITEMS)] | None
-    ) = None
+        Annotated[list[OperationName], msgspec.Meta(max_length=MAX_LIST_ITEMS)]
+        | msgspec.UnsetType
+        | None
+    ) = msgspec.UNSET
     allowed_destinations: (
-        Annotated[list[AccountKey], msgspec.Meta(max_length=MAX_LIST_ITEMS)] | None
-    ) = None
-    limits: Annotated[list[LimitDocument], msgspec.Meta(max_length=MAX_LIST_ITEMS)] | None = None
+        Annotated[list[AccountKey], msgspec.Meta(max_length=MAX_LIST_ITEMS)]
+        | msgspec.UnsetType
+        | None
+    ) = msgspec.UNSET
+    limits: (
+        Annotated[list[LimitDocument], msgspec.Meta(max_length=MAX_LIST_ITEMS)]
+        | msgspec.UnsetType
+        | None
+    ) = msgspec.UNSET
     allow_foreign_source: bool = False
     allow_foreign_fee_bump: bool = False
 
@@ -71,7 +79,10 @@ class PolicyDocument(msgspec.Struct, rename="camel", forbid_unknown_fields=True)
 
     @classmethod
     def of(cls, policy: SigningPolicy) -> "PolicyDocument":
-        return msgspec.convert(document_of(policy), cls)
+        """The policy as a document, leaving out what restricts nothing (a list or amount of
+        null) rather than writing null.
+        """
+        return msgspec.convert(_without_nulls(document_of(policy)), cls)
 
 
 class PolicyBody(msgspec.Struct):
@@ -85,3 +96,11 @@ class PolicyBody(msgspec.Struct):
     @classmethod
     def of(cls, in_force: PolicyInForce) -> "PolicyBody":
         return cls(PolicyDocument.of(in_force.policy), in_force.source.value)
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _without_nulls(item) for name, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
