@@ -1,4 +1,4 @@
-"""How operations.py states each operation's `OperationDocs`: `protected(scope, successes,
+"""How operations/ states each operation's `OperationDocs`: `protected(scope, successes,
 *raises, ...)` adds the problems every operation of its kind shares (token, scope, rate limit,
 internal error, the store, the body, a path id) to those its route says it raises. The means it
 takes are re-exported here: named examples (doc_examples.py) and OperationDocs (operation_docs.py);
