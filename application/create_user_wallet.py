@@ -25,19 +25,19 @@ class CreateWalletRequest:
 class CreateUserWallet:
     """Give the user exactly one wallet, atomically and idempotently.
 
-    First, before any unit of work opens, the key is prepared (stretched, or taken from the
+    First, in a unit of work of its own, the user's wallet is read together with the user's
+    existence: UserNotFound when there is no such user, before any key is derived or keypair
+    generated. Then, outside any unit of work, the key is prepared (stretched, or taken from the
     cache): no connection or lock is held while a key is derived (KeyDerivationBusy when no
-    derivation slot frees up in time). Then the user's wallet is read together with the user's
-    existence (UserNotFound, before any keypair is generated, when there is no such user). If
-    the user has a wallet, check that the key opens it (WalletExistsUnderAnotherKey if not,
-    EnvelopeTampered if it is damaged) and return it with created=False. Else generate a
-    keypair, encrypt its seed under the key bound to the user and public key, and check that
-    the envelope opens back to that public key (SealingFailed if not); then, in one unit of
-    work, insert it with its `created` audit event by `actor` (UserNotFound if the user was
-    deleted meanwhile: the foreign key decides), commit, and return it with created=True. The
-    database's one-wallet-per-user constraint decides races: the loser returns the winner's
-    wallet as a replay, once the key opens it. Any exception rolls the insert back, leaving
-    nothing behind.
+    derivation slot frees up in time). If the user has a wallet, check that the key opens it
+    (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and return it with
+    created=False. Else generate a keypair, encrypt its seed under the key bound to the user and
+    public key, and check that the envelope opens back to that public key (SealingFailed if
+    not); then, in a second unit of work, insert it with its `created` audit event by `actor`
+    (UserNotFound if the user was deleted meanwhile: the foreign key decides), commit, and
+    return it with created=True. The database's one-wallet-per-user constraint decides races:
+    the loser returns the winner's wallet as a replay, once the key opens it. Any exception
+    rolls the insert back, leaving nothing behind.
 
     With a recovery key configured (`escrowing`), the seed is also sealed to it and stored with
     the wallet, in the same unit of work: a wallet is never committed without its escrow.
@@ -46,9 +46,8 @@ class CreateUserWallet:
     backend they wait for it (KmsUnavailable, KmsRefused, KmsKeyMismatch), and no connection
     waits with them.
 
-    An unknown user with a key not yet cached still costs one derivation: telling "no such user"
-    before it would take a round trip to the database of its own on every creation, and the hot
-    path (a known user, a cached key) would pay for it.
+    Reading first costs no extra round trip: the read is needed anyway, and its unit of work
+    closes before the derivation starts. An unknown user costs that one read, whatever the key.
     """
 
     def __init__(
@@ -65,15 +64,15 @@ class CreateUserWallet:
 
     async def __call__(self, request: CreateWalletRequest) -> WalletResult:
         user_id = check_id(Field.USER_ID, request.user_id)
+        async with self._uow as uow:
+            existing = await uow.wallets.get_by_existing_user(user_id)
         with await self._cipher.prepare(request.encryption_key) as key:
+            if existing is not None:
+                await self._check_key_opens(existing, key)
+                return WalletResult.of(existing)
             return await self._create(user_id, key, request.actor)
 
     async def _create(self, user_id: str, key: EncryptionKey, actor: str | None) -> WalletResult:
-        async with self._uow as uow:
-            existing = await uow.wallets.get_by_existing_user(user_id)
-        if existing is not None:
-            await self._check_key_opens(existing, key)
-            return WalletResult.of(existing)
         wallet, escrow = await self._new_wallet(user_id, key)
         created = WalletEvent.after(None, wallet.id, EventType.CREATED, actor)
         async with self._uow as uow:

@@ -60,12 +60,18 @@ async def test_unknown_user_gets_no_wallet(container: Container) -> None:
         await container.get_wallet_by_user()("nobody")
 
 
-async def test_an_unknown_user_is_refused_before_a_keypair_is_made(container: Container) -> None:
+async def test_an_unknown_user_is_refused_before_a_key_is_derived_or_a_keypair_made(
+    container: Container,
+) -> None:
+    cache = container.key_cache()
     faults = Faults()
     with faulty_creation(container, faults) as keys, pytest.raises(UserNotFound):
         await _create(container, "nobody")
     assert keys.seeds == []
-    assert faults.trace == ["cipher.prepare", "wallets.get_by_existing_user"]
+    assert faults.trace == ["wallets.get_by_existing_user"]
+    assert cache.stats.derivations == 0
+    await _create(container, await _user(container))  # the same key, for a user: derived
+    assert cache.stats.derivations == 1
 
 
 async def test_register_is_idempotent_and_detects_conflicts(container: Container) -> None:
