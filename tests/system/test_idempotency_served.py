@@ -7,18 +7,15 @@ replayed, then 422.
 
 import asyncio
 import json
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from harness.servers import ROOT, ServerProcess, serving
+from harness.servers import ServerProcess, serving
 from tests.support import AUTH, KEY, TOKEN, payment_from
-from tests.system.test_serve import _code_block, _commands
+from tests.system.test_serve import _code_block, _commands, run_curl
 
 SECTION = "### Safe retries: Idempotency-Key"
 TESTNET = "Test SDF Network ; September 2015"
@@ -95,38 +92,17 @@ async def test_two_instances_run_a_keyed_request_once(
         assert _signed_events(restarted) == 1
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if k != "WALLET_API_TOKENS"}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/wallets.db"
-    running = ServerProcess(env, tmp_path / "server.log").start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 def _curl(server: ServerProcess, token: str, command: str) -> tuple[int, str, str]:
     """Run one of the block's commands on the server: its status, headers (with -i) and body."""
-    written = command.replace("http://127.0.0.1:8000", server.base_url)
-    result = subprocess.run(
-        ["bash", "-c", written + " -w '\\n%{http_code}'"],
-        cwd=ROOT,
-        env={**os.environ, "TOKEN": token},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, (command, result.stderr)
-    output, status = result.stdout.rsplit("\n", 1)
+    status, output = run_curl(server, token, command)
     if not output.startswith("HTTP/"):
-        return int(status), "", output
+        return status, "", output
     head, _, body = output.partition("\n\n")  # text mode: each \r\n read as \n
-    return int(status), head.lower(), body
+    return status, head.lower(), body
 
 
-def test_the_safe_retries_block_runs_as_written(server: ServerProcess) -> None:
+def test_the_safe_retries_block_runs_as_written(readme_server: ServerProcess) -> None:
+    server = readme_server
     commands = _commands(_code_block(SECTION, "sh"))
     assert len(commands) == 3
     assert all(command.startswith("curl") for command in commands)

@@ -5,33 +5,17 @@ the section's JSON block is a valid policy.
 """
 
 import json
-import os
 import re
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from stellar_sdk import Keypair, TransactionEnvelope
 
 from adapters.stellar.policy_document import policy_of
 from harness.servers import ROOT, ServerProcess
-from tests.system.test_serve import _code_block, _commands
+from tests.system.test_serve import _code_block, _commands, run_curl
 
 TESTNET = "Test SDF Network ; September 2015"
 SECTION = "## Signing policies"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if k != "WALLET_API_TOKENS"}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/wallets.db"
-    running = ServerProcess(env, tmp_path / "server.log").start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def _section() -> str:
@@ -39,19 +23,8 @@ def _section() -> str:
 
 
 def _curl(server: ServerProcess, token: str, command: str) -> tuple[int, Any]:
-    written = command.replace("http://127.0.0.1:8000", server.base_url)
-    result = subprocess.run(
-        ["bash", "-c", written + " -w '\\n%{http_code}'"],
-        cwd=ROOT,
-        env={**os.environ, "TOKEN": token},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, (command, result.stderr)
-    body, status = result.stdout.rsplit("\n", 1)
-    return int(status), json.loads(body)
+    status, body = run_curl(server, token, command)
+    return status, json.loads(body)
 
 
 def test_the_sections_document_is_a_policy() -> None:
@@ -62,7 +35,8 @@ def test_the_sections_document_is_a_policy() -> None:
     )
 
 
-def test_the_policy_section_runs_as_written(server: ServerProcess) -> None:
+def test_the_policy_section_runs_as_written(readme_server: ServerProcess) -> None:
+    server = readme_server
     token = server.printed_token()
     basics = _commands(_code_block("## Use it over HTTP", "sh"))
     custody = _commands(_code_block("## Custody operations", "sh"))

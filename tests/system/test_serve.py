@@ -7,7 +7,6 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -33,15 +32,9 @@ def _commands(block: str) -> list[str]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """`wallet-orchestrator serve` on a free port, SQLite in tmp_path, no token configured."""
-    env = {k: v for k, v in os.environ.items() if k != "WALLET_API_TOKENS"}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/wallets.db"
-    running = ServerProcess(env, tmp_path / "server.log").start()
-    try:
-        yield running
-    finally:
-        running.stop()
+def server(readme_server: ServerProcess) -> ServerProcess:
+    """The README's server (tests/system/conftest.py)."""
+    return readme_server
 
 
 def test_readme_curl_examples_work_as_written(server: ServerProcess) -> None:
@@ -126,3 +119,23 @@ def test_readme_cli_lines_run(tmp_path: Path) -> None:
         assert result.returncode == 0, (shlex.quote(command), result.stderr)
         outputs.append(result.stdout)
     assert json.loads(outputs[2]) == json.loads(outputs[3])
+
+
+def run_curl(server: ServerProcess, token: str, command: str) -> tuple[int, str]:
+    """One of the README's curl commands (with any assignments before it, joined by `; `) run on
+    `server` as written, with $TOKEN set: its status and its output (the body, and the headers
+    first with -i).
+    """
+    written = command.replace("http://127.0.0.1:8000", server.base_url)
+    result = subprocess.run(
+        ["bash", "-c", written + " -w '\\n%{http_code}'"],
+        cwd=ROOT,
+        env={**os.environ, "TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, (command, result.stderr)
+    output, status = result.stdout.rsplit("\n", 1)
+    return int(status), output
