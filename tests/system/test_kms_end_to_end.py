@@ -502,7 +502,9 @@ async def _outages_under_load(traffic: Traffic, bao: OpenBaoServer) -> list[Outa
         await asyncio.sleep(SETTLE_SECONDS + 1.5)
         await asyncio.to_thread(cut)
         began = time.monotonic()
-        await asyncio.sleep(DB_TIMEOUT_SECONDS + 1.5)
+        # Long enough that requests begun after the cut also end (503) before the restore, even
+        # on a loaded machine (at +1.5 s a paused run once saw none end in the window).
+        await asyncio.sleep(DB_TIMEOUT_SECONDS + 3.5)
         restoring = time.monotonic()
         await asyncio.to_thread(restore)
         outages.append(Outage(name, began, restoring, time.monotonic()))
@@ -667,7 +669,9 @@ def refusals(
     refused = pkcs11_backend(request.config, token_label=FRESH_TOKEN, pin=wrong_pin)
     require_bao()
     missing = transit_backend(shared_server(request.config))
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('refusals')}/wallets.db"
+    # A database each: three processes migrating one new SQLite file at once wait on its write
+    # lock, and on a loaded machine one waited past WALLET_DB_TIMEOUT ("database unavailable").
+    databases = tmp_path_factory.mktemp("refusals")
     runs = {
         "no backend": (Backend("none", "", {"WALLET_KMS": "none"}, ()), "init"),
         "wrong pin": (refused, "init"),
@@ -677,7 +681,7 @@ def refusals(
         case: subprocess.Popen(
             _cli_command("kms", action),
             cwd=ROOT,
-            env=_cli_env(database_url, backend.env),
+            env=_cli_env(f"sqlite:///{databases}/{case.replace(' ', '-')}.db", backend.env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
