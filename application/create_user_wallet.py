@@ -1,6 +1,8 @@
 """CreateUserWallet: the orchestrator that gives a user exactly one wallet."""
 
 from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
 
 from application.escrow import NO_ESCROW, Escrowing
 from application.results import WalletResult
@@ -63,14 +65,25 @@ class CreateUserWallet:
         self._escrowing = escrowing
 
     async def __call__(self, request: CreateWalletRequest) -> WalletResult:
-        user_id = check_id(Field.USER_ID, request.user_id)
+        with self.key_once(request.encryption_key) as key:
+            return await self.under(key, request.user_id, request.actor)
+
+    def key_once(self, encryption_key: EncryptionKey) -> "KeyOnce":
+        """The caller's key, to be prepared by this creation's cipher when first needed."""
+        return KeyOnce(self._cipher, encryption_key)
+
+    async def under(self, key: "KeyOnce", user_id: str, actor: str | None) -> WalletResult:
+        """The whole creation for one user, the key prepared by `key` when first needed (after
+        the read): what `__call__` does, and what CreateWallets does for each item of a batch.
+        """
+        user_id = check_id(Field.USER_ID, user_id)
         async with self._uow as uow:
             existing = await uow.wallets.get_by_existing_user(user_id)
-        with await self._cipher.prepare(request.encryption_key) as key:
-            if existing is not None:
-                await self._check_key_opens(existing, key)
-                return WalletResult.of(existing)
-            return await self._create(user_id, key, request.actor)
+        prepared = await key.prepared()
+        if existing is not None:
+            await self._check_key_opens(existing, prepared)
+            return WalletResult.of(existing)
+        return await self._create(user_id, prepared, actor)
 
     async def _create(self, user_id: str, key: EncryptionKey, actor: str | None) -> WalletResult:
         wallet, escrow = await self._new_wallet(user_id, key)
@@ -104,3 +117,38 @@ class CreateUserWallet:
             (await decrypt_seed(self._cipher, wallet, key)).wipe()
         except WalletKeyMismatch:
             raise WalletExistsUnderAnotherKey(wallet.user_id) from None
+
+
+class KeyOnce:
+    """The caller's key, prepared by the cipher (stretched, or taken from the cache) the first
+    time a creation needs it, then kept for every later one: one preparation for a whole batch,
+    and none at all while every user asked for is unknown. Use it as a context manager: what
+    was prepared is wiped on exit (the caller's key itself stays the caller's to wipe).
+    """
+
+    def __init__(self, cipher: Cipher, key: EncryptionKey) -> None:
+        self._cipher = cipher
+        self._key = key
+        self._prepared: EncryptionKey | None = None
+
+    async def prepared(self) -> EncryptionKey:
+        """The prepared key (KeyDerivationBusy, StoreUnavailable as `Cipher.prepare`)."""
+        if self._prepared is None:
+            self._prepared = await self._cipher.prepare(self._key)
+        return self._prepared
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._prepared is not None:
+            self._prepared.wipe()
+            self._prepared = None
+
+    def __repr__(self) -> str:
+        return "KeyOnce(<redacted>)"

@@ -25,6 +25,7 @@ from application.account_transactions import AccountTransactions
 from application.activate_account import ActivateAccount
 from application.change_signers import ChangeSigners
 from application.create_user_wallet import CreateUserWallet
+from application.create_wallets import CreateWallets
 from application.escrow import Escrowing
 from application.escrow_all import EscrowAll
 from application.export_wallet import ExportWallet
@@ -135,6 +136,8 @@ class Container(containers.DeclarativeContainer):
         cipher=cipher,
         escrowing=escrowing,
     )
+    # A batch: the same creation for each item, under one prepared key.
+    create_wallets = providers.Factory(CreateWallets, create=create_user_wallet)
     get_wallet_by_user = providers.Factory(GetWalletByUser, uow=unit_of_work)
     register_user = providers.Factory(RegisterUser, uow=unit_of_work)
     get_user = providers.Factory(GetUser, uow=unit_of_work)
