@@ -21,11 +21,13 @@ from adapters.sql.migrate import migrate
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.stellar.policy_summary import StellarTransactionSummaries
 from adapters.stellar.transactions import StellarTransactionBuilder
+from adapters.webhooks.standard_sender import StandardWebhookSender
 from application.account_transactions import AccountTransactions
 from application.activate_account import ActivateAccount
 from application.change_signers import ChangeSigners
 from application.create_user_wallet import CreateUserWallet
 from application.create_wallets import CreateWallets
+from application.deliver_webhooks import DeliverWebhooks, DispatchPlan, Doorbell
 from application.escrow import Escrowing
 from application.escrow_all import EscrowAll
 from application.export_wallet import ExportWallet
@@ -45,7 +47,9 @@ from application.signing_policy import SigningGate
 from application.upgrade_envelopes import UpgradeEnvelopes
 from application.wallet_events import ListWalletEvents, VerifyAuditTrail
 from application.wallet_policy import GetSigningPolicy, RemoveSigningPolicy, SetSigningPolicy
+from application.webhook_deliveries import ListDeliveries, RequeueDeliveries
 from entrypoints.settings import Settings
+from entrypoints.webhook_settings import WebhookSettings
 
 if TYPE_CHECKING:
     from adapters.stellar.horizon import HorizonNetwork
@@ -67,6 +71,10 @@ def _stellar_network(settings: Settings) -> "HorizonNetwork | None":
     return HorizonNetwork(settings.horizon_url, settings.horizon_timeout)
 
 
+def _dispatch_plan(webhooks: WebhookSettings) -> DispatchPlan:
+    return DispatchPlan(webhooks.endpoints, webhooks.lease_time, webhooks.schedule)
+
+
 class Container(containers.DeclarativeContainer):
     """Engines, stores and crypto are singletons; units of work and use cases are made per call."""
 
@@ -76,14 +84,26 @@ class Container(containers.DeclarativeContainer):
         create_engine, database_url=settings.provided.database_url, pool=settings.provided.pool
     )
     memory_store = providers.Singleton(InMemoryStore)
+    # Rung by each commit that queued webhook deliveries (WALLET_WEBHOOK_URL), for the dispatcher.
+    webhook_doorbell = providers.Singleton(Doorbell)
+    webhook_endpoints = settings.provided.webhooks.provided.endpoints
 
     sql_unit_of_work = providers.Factory(
-        SqlUnitOfWork, engine=engine, timeout=settings.provided.db_timeout
+        SqlUnitOfWork,
+        engine=engine,
+        timeout=settings.provided.db_timeout,
+        webhook_endpoints=webhook_endpoints,
+        on_queued=webhook_doorbell.provided.ring,
     )
     unit_of_work = providers.Selector(
         settings.provided.backend,
         sql=sql_unit_of_work,
-        memory=providers.Factory(InMemoryUnitOfWork, store=memory_store),
+        memory=providers.Factory(
+            InMemoryUnitOfWork,
+            store=memory_store,
+            webhook_endpoints=webhook_endpoints,
+            on_queued=webhook_doorbell.provided.ring,
+        ),
     )
     readiness_check = providers.Selector(
         settings.provided.backend,
@@ -238,6 +258,20 @@ class Container(containers.DeclarativeContainer):
         key_generator=key_generator,
         escrowing=escrowing,
     )
+    webhook_sender = providers.Singleton(
+        StandardWebhookSender,
+        secret=settings.provided.webhooks.provided.secret,
+        timeout=settings.provided.webhooks.provided.timeout,
+    )
+    deliver_webhooks = providers.Factory(
+        DeliverWebhooks,
+        uow_factory=unit_of_work.provider,
+        sender=webhook_sender,
+        plan=providers.Callable(_dispatch_plan, settings.provided.webhooks),
+        doorbell=webhook_doorbell,
+    )
+    list_deliveries = providers.Factory(ListDeliveries, uow_factory=unit_of_work.provider)
+    requeue_deliveries = providers.Factory(RequeueDeliveries, uow=unit_of_work)
     rotate_all_keys = providers.Factory(
         RotateAllKeys,
         uow_factory=unit_of_work.provider,

@@ -36,6 +36,7 @@ CREATION_OUTCOMES = (
     "failed",
 )
 KEY_CACHE_RESULTS = ("hit", "shared", "derived")
+WEBHOOK_RESULTS = ("delivered", "retrying", "failed")
 
 REQUESTS = Counter(
     "wallet_http_requests",
@@ -98,10 +99,32 @@ KMS_CALL_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0),
 )
 
+WEBHOOK_ATTEMPTS = Counter(
+    "wallet_webhook_attempts",
+    "Webhook delivery attempts by result: delivered (a 2xx), retrying (failed, to be tried "
+    "again on the schedule) or failed (failed on the last attempt: given up until requeued).",
+    ["result"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "wallet_webhook_deliveries",
+    "Webhook deliveries ended, by outcome: delivered, or failed after the last attempt.",
+    ["outcome"],
+)
+WEBHOOK_BACKLOG_SECONDS = Gauge(
+    "wallet_webhook_oldest_pending_seconds",
+    "Age of the oldest webhook delivery still pending (0 when none), as its dispatcher last saw "
+    "it; the largest over workers.",
+    multiprocess_mode="livemax",
+)
+
 for _outcome in CREATION_OUTCOMES:
     CREATIONS.labels(_outcome)
 for _result in KEY_CACHE_RESULTS:
     KEY_CACHE_LOOKUPS.labels(_result)
+for _result in WEBHOOK_RESULTS:
+    WEBHOOK_ATTEMPTS.labels(_result)
+for _outcome in ("delivered", "failed"):
+    WEBHOOK_DELIVERIES.labels(_outcome)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
@@ -134,6 +157,16 @@ def count_tampering() -> None:
 def observe_kms_call(operation: str, outcome: str, seconds: float) -> None:
     KMS_CALLS.labels(operation, outcome).inc()
     KMS_CALL_SECONDS.labels(operation).observe(seconds)
+
+
+def count_webhook_attempt(result: str) -> None:
+    WEBHOOK_ATTEMPTS.labels(result).inc()
+    if result != "retrying":
+        WEBHOOK_DELIVERIES.labels(result).inc()
+
+
+def observe_webhook_backlog(seconds: float) -> None:
+    WEBHOOK_BACKLOG_SECONDS.set(seconds)
 
 
 def observe_pool_wait(seconds: float) -> None:

@@ -16,9 +16,28 @@ from domain.errors import InvalidInput
 from domain.policy import SigningPolicy
 from domain.recovery import RecoveryKey
 from domain.secrets import SecretSeed
+from entrypoints.env_values import (
+    SettingsError,
+    choice,
+    flag,
+    listed,
+    seconds,
+    whole_number,
+)
 from entrypoints.kms_settings import KmsSettings, KmsSettingsError
 from entrypoints.logs import LOG_FORMATS, LOG_LEVELS
 from entrypoints.scopes import ScopeError, with_scopes
+from entrypoints.webhook_settings import WebhookSettings
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_NETWORKS",
+    "MEMORY_DATABASE_URL",
+    "PUBLIC_NETWORK",
+    "TESTNET_NETWORK",
+    "Settings",
+    "SettingsError",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///./wallets.db"
 TESTNET_NETWORK = "Test SDF Network ; September 2015"
@@ -30,12 +49,6 @@ _RATE_LIMIT = re.compile(r"([1-9][0-9]{0,8})/(second|minute|hour|day)")
 CACHED, UNNAMED = "cached", "unnamed"
 PREPARED_STATEMENTS = (CACHED, UNNAMED)
 """WALLET_DB_PREPARED_STATEMENTS: `unnamed` for PgBouncer in transaction pooling mode."""
-
-
-class SettingsError(ValueError):
-    """A configuration value is missing or malformed. The message names the variable (and, for
-    a document, the member at fault), never a value.
-    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,7 @@ class Settings:
     recovery_key: RecoveryKey | None = None
     signing_policy: SigningPolicy | None = None
     idempotency_ttl: float = 86400.0
+    webhooks: WebhookSettings = WebhookSettings()
 
     @property
     def has_api_tokens(self) -> bool:
@@ -92,8 +106,8 @@ class Settings:
                 raise SettingsError(
                     "DATABASE_URL is not a postgresql:// or sqlite:// URL"
                 ) from None
-        tokens = _list(environ, "WALLET_API_TOKENS")
-        token_hashes = tuple(value.lower() for value in _list(environ, "WALLET_API_TOKEN_HASHES"))
+        tokens = listed(environ, "WALLET_API_TOKENS")
+        token_hashes = tuple(value.lower() for value in listed(environ, "WALLET_API_TOKEN_HASHES"))
         try:
             scoped = [with_scopes(entry) for entry in (*tokens, *token_hashes)]
         except ScopeError as error:
@@ -124,31 +138,32 @@ class Settings:
             rate_limit=_rate_limit(environ.get("WALLET_RATE_LIMIT", "")),
             kdf=kdf,
             kdf_ceiling=ceiling,
-            kdf_concurrency=_int(
+            kdf_concurrency=whole_number(
                 environ, "WALLET_KDF_CONCURRENCY", defaults.kdf_concurrency, minimum=1
             ),
             pool=pool,
-            db_timeout=_float(environ, "WALLET_DB_TIMEOUT", defaults.db_timeout),
-            networks=frozenset(_list(environ, "WALLET_NETWORKS")) or defaults.networks,
-            allow_export=_bool(environ, "WALLET_ALLOW_EXPORT", defaults.allow_export),
-            rotation_batch_size=_int(
+            db_timeout=seconds(environ, "WALLET_DB_TIMEOUT", defaults.db_timeout),
+            networks=frozenset(listed(environ, "WALLET_NETWORKS")) or defaults.networks,
+            allow_export=flag(environ, "WALLET_ALLOW_EXPORT", defaults.allow_export),
+            rotation_batch_size=whole_number(
                 environ, "WALLET_ROTATION_BATCH_SIZE", defaults.rotation_batch_size, minimum=1
             ),
-            migration_lock_timeout=_float(
+            migration_lock_timeout=seconds(
                 environ, "WALLET_MIGRATION_LOCK_TIMEOUT", defaults.migration_lock_timeout
             ),
-            key_cache_size=_int(environ, "WALLET_KEY_CACHE_SIZE", defaults.key_cache_size),
-            key_cache_ttl=_float(
+            key_cache_size=whole_number(environ, "WALLET_KEY_CACHE_SIZE", defaults.key_cache_size),
+            key_cache_ttl=seconds(
                 environ, "WALLET_KEY_CACHE_TTL_SECONDS", defaults.key_cache_ttl, allow_zero=True
             ),
-            log_level=_choice(environ, "WALLET_LOG_LEVEL", LOG_LEVELS, defaults.log_level).upper(),
-            log_format=_choice(environ, "WALLET_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
+            log_level=choice(environ, "WALLET_LOG_LEVEL", LOG_LEVELS, defaults.log_level).upper(),
+            log_format=choice(environ, "WALLET_LOG_FORMAT", LOG_FORMATS, defaults.log_format),
             kms=kms,
             horizon_url=_horizon_url(environ),
-            horizon_timeout=_float(environ, "WALLET_HORIZON_TIMEOUT", defaults.horizon_timeout),
+            horizon_timeout=seconds(environ, "WALLET_HORIZON_TIMEOUT", defaults.horizon_timeout),
             recovery_key=_recovery_key(environ),
             signing_policy=_signing_policy(environ),
             idempotency_ttl=_idempotency_ttl(environ, defaults.idempotency_ttl),
+            webhooks=WebhookSettings.from_env(environ),
         )
 
 
@@ -157,7 +172,7 @@ MAX_IDEMPOTENCY_TTL = 366 * 86400.0
 
 
 def _idempotency_ttl(environ: Mapping[str, str], default: float) -> float:
-    ttl = _float(environ, "WALLET_IDEMPOTENCY_TTL_SECONDS", default)
+    ttl = seconds(environ, "WALLET_IDEMPOTENCY_TTL_SECONDS", default)
     if ttl > MAX_IDEMPOTENCY_TTL:
         raise SettingsError(
             f"WALLET_IDEMPOTENCY_TTL_SECONDS must be at most {MAX_IDEMPOTENCY_TTL:.0f} (a year)"
@@ -214,8 +229,8 @@ def _horizon_url(environ: Mapping[str, str]) -> str | None:
 def _kdf(environ: Mapping[str, str], default: KdfParams, memory: str, iterations: str) -> KdfParams:
     try:
         return KdfParams(
-            memory_kib=_int(environ, memory, default.memory_kib),
-            iterations=_int(environ, iterations, default.iterations),
+            memory_kib=whole_number(environ, memory, default.memory_kib),
+            iterations=whole_number(environ, iterations, default.iterations),
         )
     except SettingsError:
         raise
@@ -224,7 +239,7 @@ def _kdf(environ: Mapping[str, str], default: KdfParams, memory: str, iterations
 
 
 def _pool(environ: Mapping[str, str], default: PoolSettings) -> PoolSettings:
-    statements = _choice(
+    statements = choice(
         environ,
         "WALLET_DB_PREPARED_STATEMENTS",
         PREPARED_STATEMENTS,
@@ -232,9 +247,9 @@ def _pool(environ: Mapping[str, str], default: PoolSettings) -> PoolSettings:
     )
     return replace(
         default,
-        size=_int(environ, "WALLET_DB_POOL_SIZE", default.size, minimum=1),
-        acquire_timeout=_float(environ, "WALLET_DB_POOL_TIMEOUT", default.acquire_timeout),
-        connect_timeout=_float(environ, "WALLET_DB_CONNECT_TIMEOUT", default.connect_timeout),
+        size=whole_number(environ, "WALLET_DB_POOL_SIZE", default.size, minimum=1),
+        acquire_timeout=seconds(environ, "WALLET_DB_POOL_TIMEOUT", default.acquire_timeout),
+        connect_timeout=seconds(environ, "WALLET_DB_CONNECT_TIMEOUT", default.connect_timeout),
         cache_statements=statements == CACHED,
     )
 
@@ -247,56 +262,3 @@ def _rate_limit(raw: str) -> tuple[int, str] | None:
     if match is None:
         raise SettingsError("WALLET_RATE_LIMIT must look like 100/second, 600/minute or 5000/hour")
     return int(match[1]), match[2]
-
-
-def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    for choice in choices:
-        if raw.lower() == choice.lower():
-            return choice
-    raise SettingsError(f"{name} must be one of {', '.join(choices)}")
-
-
-def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    raise SettingsError(f"{name} must be true or false")
-
-
-def _list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in environ.get(name, "").split(",") if item.strip())
-
-
-def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}")
-    return value
-
-
-def _float(
-    environ: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False
-) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds") from None
-    if not (value > 0 or (allow_zero and value == 0)):
-        raise SettingsError(f"{name} must be {'zero or more' if allow_zero else 'positive'}")
-    return value

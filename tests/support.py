@@ -19,6 +19,7 @@ from domain.audit import WalletEvent
 from domain.model import KeyPair, User, Wallet, WalletBinding
 from domain.ports import (
     Cipher,
+    DeliveryRepository,
     EscrowRepository,
     KeyGenerator,
     PolicyRepository,
@@ -81,6 +82,7 @@ REPOSITORY_PORTS: dict[str, type] = {
     "escrows": EscrowRepository,
     "policies": PolicyRepository,
     "spending": SpendingRepository,
+    "deliveries": DeliveryRepository,
 }
 """The repositories a unit of work exposes, by attribute name."""
 
@@ -192,6 +194,7 @@ class FaultyUnitOfWork:
     escrows: EscrowRepository
     policies: PolicyRepository
     spending: SpendingRepository
+    deliveries: DeliveryRepository
 
     def __init__(self, inner: UnitOfWork, faults: Faults) -> None:
         self._inner = inner
@@ -205,6 +208,9 @@ class FaultyUnitOfWork:
         self.escrows = cast("EscrowRepository", self._wrap("escrows", self._inner.escrows))
         self.policies = cast("PolicyRepository", self._wrap("policies", self._inner.policies))
         self.spending = cast("SpendingRepository", self._wrap("spending", self._inner.spending))
+        self.deliveries = cast(
+            "DeliveryRepository", self._wrap("deliveries", self._inner.deliveries)
+        )
         return self
 
     def _wrap(self, name: str, repository: object) -> _FaultyRepository:

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from adapters.memory.deliveries import OwedDelivery
 from domain.audit import WalletEvent
 from domain.idempotency import IdempotencyRecord
 from domain.model import User, Wallet
 from domain.policy import SigningPolicy
 from domain.recovery import Escrow
+from domain.webhooks import DeliveryKey
 
 UniqueKey = tuple[str, str]
 IdempotencyKey = tuple[str, str]
@@ -37,6 +39,7 @@ class InMemoryStore:
     policies: dict[str, SigningPolicy] = field(default_factory=dict)
     spending: dict[str, list[Spent]] = field(default_factory=dict)
     idempotency: dict[IdempotencyKey, IdempotencyRecord] = field(default_factory=dict)
+    deliveries: dict[DeliveryKey, OwedDelivery] = field(default_factory=dict)
     claims: dict[UniqueKey, asyncio.Event] = field(default_factory=dict)
     locks: dict[str, asyncio.Event] = field(default_factory=dict)
     kdf_salt: bytes = field(default_factory=lambda: os.urandom(16))

@@ -1,10 +1,11 @@
 """In-memory unit of work and repositories with real commit and rollback."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.deliveries import InMemoryDeliveryRepository, OwedDelivery, queued
 from adapters.memory.policy_and_idempotency import (
     InMemoryIdempotencyRepository,
     InMemoryPolicyRepository,
@@ -17,13 +18,15 @@ from domain.idempotency import IdempotencyRecord
 from domain.model import User, Wallet
 from domain.policy import SigningPolicy
 from domain.recovery import Escrow
+from domain.webhooks import DeliveryKey
 
 
 class _Transaction:
     """Staged writes and held claims of one open unit of work."""
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, webhook_endpoints: Sequence[str] = ()) -> None:
         self.store = store
+        self.webhook_endpoints = webhook_endpoints
         self.users: dict[str, User] = {}
         self.wallets: dict[str, Wallet] = {}
         self.events: list[WalletEvent] = []
@@ -31,6 +34,8 @@ class _Transaction:
         self.policies: dict[str, SigningPolicy | None] = {}
         self.spending: dict[str, list[Spent]] = {}
         self.idempotency: dict[IdempotencyKey, IdempotencyRecord | None] = {}
+        self.deliveries: dict[DeliveryKey, OwedDelivery | None] = {}
+        self.queued_deliveries = False
         self.claimed: list[UniqueKey] = []
         self.locked: list[str] = []
         self.ended = asyncio.Event()
@@ -59,6 +64,13 @@ class _Transaction:
                 return False
             await holder.wait()
 
+    def record(self, event: WalletEvent) -> None:
+        """Stage the event, and its delivery to each webhook endpoint."""
+        self.events.append(event)
+        if self.webhook_endpoints:
+            self.deliveries.update(queued(self.webhook_endpoints, event))
+            self.queued_deliveries = True
+
     def end(self, *, commit: bool) -> None:
         if commit:
             self.store.apply(
@@ -70,6 +82,11 @@ class _Transaction:
                 self.spending,
                 self.idempotency,
             )
+            for delivery, row in self.deliveries.items():
+                if row is None:
+                    self.store.deliveries.pop(delivery, None)
+                else:
+                    self.store.deliveries[delivery] = row
         for key in self.claimed:
             del self.store.claims[key]
         for wallet_id in self.locked:
@@ -149,7 +166,7 @@ class InMemoryWalletRepository:
             raise PublicKeyTaken
         self._tx.wallets[wallet.user_id] = wallet
         if created is not None:
-            self._tx.events.append(created)
+            self._tx.record(created)
         return wallet
 
 
@@ -170,7 +187,7 @@ class InMemoryWalletEventRepository:
     async def append(self, event: WalletEvent) -> None:
         if any(e.sequence == event.sequence for e in self._all(event.wallet_id)):
             raise RuntimeError("duplicate event sequence: the wallet was not held for update")
-        self._tx.events.append(event)
+        self._tx.record(event)
 
     async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
         return [event for event in self._all(wallet_id) if event.sequence > after_sequence][:limit]
@@ -192,6 +209,9 @@ class InMemoryEscrowRepository:
 class InMemoryUnitOfWork:
     """UnitOfWork on an InMemoryStore. Writes are staged and invisible to other units of work
     until commit; leaving the block without commit, or by an exception, discards them.
+
+    With webhook endpoints, every event recorded queues its deliveries in the same transaction,
+    and a commit that queued any tells `on_queued`.
     """
 
     users: InMemoryUserRepository
@@ -201,15 +221,23 @@ class InMemoryUnitOfWork:
     policies: InMemoryPolicyRepository
     spending: InMemorySpendingRepository
     idempotency: InMemoryIdempotencyRepository
+    deliveries: InMemoryDeliveryRepository
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(
+        self,
+        store: InMemoryStore,
+        webhook_endpoints: Sequence[str] = (),
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
         self._store = store
+        self._webhook_endpoints = webhook_endpoints
+        self._on_queued = on_queued
         self._tx: _Transaction | None = None
 
     async def __aenter__(self) -> Self:
         if self._tx is not None:
             raise RuntimeError("this unit of work is already open")
-        self._tx = _Transaction(self._store)
+        self._tx = _Transaction(self._store, self._webhook_endpoints)
         self.users = InMemoryUserRepository(self._tx)
         self.wallets = InMemoryWalletRepository(self._tx)
         self.events = InMemoryWalletEventRepository(self._tx)
@@ -217,6 +245,7 @@ class InMemoryUnitOfWork:
         self.policies = InMemoryPolicyRepository(self._tx)
         self.spending = InMemorySpendingRepository(self._tx)
         self.idempotency = InMemoryIdempotencyRepository(self._tx)
+        self.deliveries = InMemoryDeliveryRepository(self._tx)
         return self
 
     async def __aexit__(
@@ -233,3 +262,5 @@ class InMemoryUnitOfWork:
         if self._tx is None or self._tx.ended.is_set():
             raise RuntimeError("commit outside an open unit of work")
         self._tx.end(commit=True)
+        if self._tx.queued_deliveries and self._on_queued is not None:
+            self._on_queued()

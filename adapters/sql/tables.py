@@ -4,12 +4,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -105,4 +107,33 @@ idempotency_keys = Table(
     Column("body", LargeBinary, nullable=True),
     Column("mediaType", Text, nullable=True),
     Index("idempotency_keys_expires", "expiresAt"),
+)
+
+# Added by migration 0007:
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("endpoint", Text, primary_key=True),
+    Column("walletId", Text, primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("eventType", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("nextAttemptAt", DateTime(timezone=False), nullable=False),
+    Column("createdAt", DateTime(timezone=False), nullable=False),
+    Column("leaseUntil", DateTime(timezone=False), nullable=True),
+    Column("claimedBy", Text, nullable=True),
+    Column("lastOutcome", Text, nullable=True),
+    ForeignKeyConstraint(
+        ["walletId", "sequence"],
+        ["wallet_events.walletId", "wallet_events.sequence"],
+        ondelete="CASCADE",
+    ),
+    Index(
+        "webhook_deliveries_due",
+        "nextAttemptAt",
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
+    Index("webhook_deliveries_event", "walletId", "sequence"),
 )

@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Self
@@ -11,6 +11,7 @@ from typing import Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sql.delivery_repository import OutboxWriter, SqlDeliveryRepository
 from adapters.sql.escrow_repository import SqlEscrowRepository
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.idempotency_repository import SqlIdempotencyRepository
@@ -37,6 +38,9 @@ class SqlUnitOfWork:
     A failure that says the database is unavailable (unreachable, too busy, connection lost, the
     deadline passed), in entering, in the block (statements, commit) or in leaving, leaves as
     StoreUnavailable once the connection is released; any other error leaves as it is.
+
+    With `webhook_endpoints`, every audit event written queues one delivery per endpoint in the
+    same transaction; a commit that queued any then tells `on_queued` (the dispatcher's doorbell).
     """
 
     users: SqlUserRepository
@@ -46,18 +50,24 @@ class SqlUnitOfWork:
     policies: SqlPolicyRepository
     spending: SqlSpendingRepository
     idempotency: SqlIdempotencyRepository
+    deliveries: SqlDeliveryRepository
 
     def __init__(
         self,
         engine: AsyncEngine,
         timeout: float | None = None,
         on_connection: Callable[[float], None] | None = None,
+        webhook_endpoints: Sequence[str] = (),
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self._timeout = timeout
         self._on_connection = on_connection
+        self._webhook_endpoints = webhook_endpoints
+        self._on_queued = on_queued
         self._exits: AsyncExitStack | None = None
         self._connection: AsyncConnection | None = None
+        self._outbox: OutboxWriter | None = None
 
     async def __aenter__(self) -> Self:
         if self._exits is not None:
@@ -70,13 +80,15 @@ class SqlUnitOfWork:
             await self.__aexit__(type(error), error, error.__traceback__)
             raise
         self._connection = connection
+        self._outbox = outbox = OutboxWriter(connection, self._webhook_endpoints)
         self.users = SqlUserRepository(connection)
-        self.wallets = SqlWalletRepository(connection)
-        self.events = SqlWalletEventRepository(connection)
+        self.wallets = SqlWalletRepository(connection, outbox)
+        self.events = SqlWalletEventRepository(connection, outbox)
         self.escrows = SqlEscrowRepository(connection)
         self.policies = SqlPolicyRepository(connection)
         self.spending = SqlSpendingRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
+        self.deliveries = SqlDeliveryRepository(connection)
         return self
 
     async def __aexit__(
@@ -85,7 +97,7 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        exits, self._exits, self._connection = self._exits, None, None
+        exits, self._exits, self._connection, self._outbox = self._exits, None, None, None
         if exits is None:
             return
         with unavailable_as_store_error():
@@ -96,6 +108,8 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("commit outside an open unit of work")
         await self._connection.commit()
+        if self._outbox is not None and self._outbox.queued and self._on_queued is not None:
+            self._on_queued()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:

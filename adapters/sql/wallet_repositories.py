@@ -2,7 +2,6 @@
 ORM): the `wallets` table and its audit trail in `wallet_events`, inserted together.
 """
 
-import json
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select, update
@@ -11,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.conventions import from_db, to_db
+from adapters.sql.delivery_repository import OutboxWriter
+from adapters.sql.event_rows import event_of_row, event_row
 from adapters.sql.tables import users, wallet_events, wallets
 from domain.audit import WalletEvent
 from domain.errors import PublicKeyTaken, UserNotFound
@@ -67,10 +68,13 @@ _INSERT_EVENT = insert(wallet_events)
 
 
 class SqlWalletRepository:
-    """Wallets in the `wallets` table; its unique "userId" decides who wins a race."""
+    """Wallets in the `wallets` table; its unique "userId" decides who wins a race. A wallet's
+    first event queues its webhook deliveries through `outbox`.
+    """
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, outbox: OutboxWriter) -> None:
         self._connection = connection
+        self._outbox = outbox
 
     async def get_by_user(self, user_id: str, *, for_update: bool = False) -> Wallet | None:
         # SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the write lock.
@@ -128,6 +132,8 @@ class SqlWalletRepository:
                 raise UserNotFound(wallet.user_id) from None
             raise PublicKeyTaken from None
         if inserted:
+            if created is not None:
+                await self._outbox.queue(created)
             return wallet
         stored = await self.get_by_user(wallet.user_id)
         if stored is None:
@@ -141,21 +147,24 @@ class SqlWalletRepository:
         """
         dialect = self._connection.dialect.name
         if created is not None and dialect == "postgresql":
-            event = {f"event_{name}": value for name, value in _event_row(created).items()}
+            event = {f"event_{name}": value for name, value in event_row(created).items()}
             statement = _INSERT_WALLET_WITH_EVENT
             return (await self._connection.execute(statement, values | event)).first() is not None
         inserted = (await self._connection.execute(_INSERT_WALLET[dialect], values)).first()
         if inserted is None or created is None:
             return inserted is not None
-        await self._connection.execute(_INSERT_EVENT, _event_row(created))
+        await self._connection.execute(_INSERT_EVENT, event_row(created))
         return True
 
 
 class SqlWalletEventRepository:
-    """The audit trail in `wallet_events`, keyed by ("walletId", sequence)."""
+    """The audit trail in `wallet_events`, keyed by ("walletId", sequence); each event appended
+    queues its webhook deliveries through `outbox`.
+    """
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, outbox: OutboxWriter) -> None:
         self._connection = connection
+        self._outbox = outbox
 
     async def last(self, wallet_id: str) -> WalletEvent | None:
         statement = (
@@ -165,10 +174,11 @@ class SqlWalletEventRepository:
             .limit(1)
         )
         row = (await self._connection.execute(statement)).first()
-        return None if row is None else _event(row)
+        return None if row is None else event_of_row(row)
 
     async def append(self, event: WalletEvent) -> None:
-        await self._connection.execute(insert(wallet_events).values(**_event_row(event)))
+        await self._connection.execute(insert(wallet_events).values(**event_row(event)))
+        await self._outbox.queue(event)
 
     async def after(self, wallet_id: str, after_sequence: int, limit: int) -> list[WalletEvent]:
         statement = (
@@ -178,7 +188,7 @@ class SqlWalletEventRepository:
             .order_by(wallet_events.c.sequence)
             .limit(limit)
         )
-        return [_event(row) for row in await self._connection.execute(statement)]
+        return [event_of_row(row) for row in await self._connection.execute(statement)]
 
 
 def _is_foreign_key_violation(error: IntegrityError) -> bool:
@@ -197,31 +207,4 @@ def _wallet(row: Row[Any]) -> Wallet:
         updated_at=from_db(row.updatedAt),
         status=WalletStatus(row.status),
         exported_at=None if row.exportedAt is None else from_db(row.exportedAt),
-    )
-
-
-def _event_row(event: WalletEvent) -> dict[str, Any]:
-    return {
-        "walletId": event.wallet_id,
-        "sequence": event.sequence,
-        "type": str(event.type),
-        "occurredAt": to_db(event.occurred_at),
-        "tokenId": event.token_id,
-        "details": json.dumps(event.details, sort_keys=True, separators=(",", ":")),
-        "prevHash": event.prev_hash,
-        "hash": event.hash,
-    }
-
-
-def _event(row: Row[Any]) -> WalletEvent:
-    details = json.loads(row.details)
-    return WalletEvent(
-        wallet_id=row.walletId,
-        sequence=row.sequence,
-        type=row.type,
-        occurred_at=from_db(row.occurredAt),
-        token_id=row.tokenId,
-        details={str(key): str(value) for key, value in details.items()},
-        prev_hash=row.prevHash,
-        hash=row.hash,
     )

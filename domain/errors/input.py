@@ -44,6 +44,7 @@ class Field(StrEnum):
     SUBMIT = "submit"
     CURSOR = "cursor"
     LIMIT = "limit"
+    EVENT_ID = "event_id"
 
 
 class InvalidInput(DomainError):

@@ -1,6 +1,7 @@
 """Ports: what the use cases need from the outside world, as Protocols with their contracts.
 Import them from here; each lives in the module of its kind: `store` (the repositories and the
-unit of work), `crypto` (keypairs and sealed seeds), `stellar` (transactions and the network).
+unit of work), `crypto` (keypairs and sealed seeds), `stellar` (transactions and the network),
+`webhooks` (the deliveries owed and their sender).
 """
 
 from domain.ports.crypto import Cipher, EscrowOpener, KeyGenerator, SeedSealer
@@ -23,10 +24,12 @@ from domain.ports.store import (
     WalletEventRepository,
     WalletRepository,
 )
+from domain.ports.webhooks import DeliveryRepository, WebhookSender
 
 __all__ = [
     "AccountTransactionBuilder",
     "Cipher",
+    "DeliveryRepository",
     "EscrowOpener",
     "EscrowRepository",
     "IdempotencyRepository",
@@ -44,4 +47,5 @@ __all__ = [
     "UserRepository",
     "WalletEventRepository",
     "WalletRepository",
+    "WebhookSender",
 ]

@@ -12,6 +12,7 @@ from domain.audit import WalletEvent
 from domain.idempotency import IdempotencyRecord, KeptResponse
 from domain.model import User, Wallet
 from domain.policy import SigningPolicy
+from domain.ports.webhooks import DeliveryRepository
 from domain.recovery import Escrow
 
 
@@ -200,6 +201,7 @@ class UnitOfWork(Protocol):
     policies: PolicyRepository
     spending: SpendingRepository
     idempotency: IdempotencyRepository
+    deliveries: DeliveryRepository
 
     async def __aenter__(self) -> Self: ...
 

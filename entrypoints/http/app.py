@@ -27,6 +27,7 @@ from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.request_checks import HeaderLimitMiddleware, check_request
 from entrypoints.logs import configure_structlog
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.webhook_dispatch import WebhookDispatch
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -45,6 +46,7 @@ def create_app(container: Container | None = None) -> Litestar:
     configure_structlog()
     _instrument(container, settings)
     store = StoreLifecycle(container, settings)
+    webhooks = WebhookDispatch(container)
     return ObservedLitestar(
         route_handlers=CONTROLLERS,
         dependencies=_dependencies(container),
@@ -55,8 +57,8 @@ def create_app(container: Container | None = None) -> Litestar:
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=check_request,
-        on_startup=[store.warm_up],
-        on_shutdown=[store.close],
+        on_startup=[store.warm_up, webhooks.start],
+        on_shutdown=[webhooks.stop, store.close],
         logging_config=None,
     )
 

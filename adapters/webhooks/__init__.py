@@ -1,0 +1,1 @@
+"""Webhooks out: events as Standard Webhooks messages, signed and POSTed."""

@@ -1,0 +1,68 @@
+"""The webhook dispatcher's part in `serve`: started with the app where WALLET_WEBHOOK_URL is
+set, stopped with it; its attempts counted in the metrics and its failures logged.
+"""
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import urlsplit
+
+from application.deliver_webhooks import DELIVERED, FAILED, DispatchListeners
+from domain.webhooks import AttemptOutcome, DueDelivery
+from entrypoints import metrics
+from entrypoints.container import Container
+
+_log = logging.getLogger("wallet_orchestrator.webhooks")
+
+
+def endpoint_host(url: str) -> str:
+    """What a log line may say of an endpoint: its host and port, never a path, query or
+    credential (they may hold a secret of the receiver's).
+    """
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
+def _attempted(result: str, due: DueDelivery, outcome: AttemptOutcome) -> None:
+    metrics.count_webhook_attempt(result)
+    if result == DELIVERED:
+        return
+    _log.log(
+        logging.ERROR if result == FAILED else logging.WARNING,
+        "webhook delivery %s: %s to %s, attempt %d (%s)",
+        "failed" if result == FAILED else "to be retried",
+        due.key.event_id,
+        endpoint_host(due.key.endpoint),
+        due.attempts,
+        outcome.summary,
+    )
+
+
+def _failed(error: BaseException) -> None:
+    _log.warning("webhook dispatcher: %s (the next round tries again)", type(error).__name__)
+
+
+class WebhookDispatch:
+    """Runs the container's dispatcher as a background task of the app, if webhooks are on."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if not self._container.settings().webhooks.enabled:
+            return
+        listeners = DispatchListeners(
+            on_attempt=_attempted, on_backlog=metrics.observe_webhook_backlog, on_error=_failed
+        )
+        dispatcher = self._container.deliver_webhooks(listeners=listeners)
+        self._task = asyncio.create_task(dispatcher.run(), name="webhook dispatcher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self._container.webhook_sender().aclose()
