@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,12 +41,12 @@ class Doorbell:
 
 @dataclass(frozen=True, slots=True)
 class DispatchPlan:
-    """Where to deliver and how: the endpoints, the lease a claim holds, the retry schedule, how
-    many deliveries may be in flight at once, and the longest wait between two looks at the
-    outbox when nothing rings.
+    """Where to deliver and how: the endpoints (each URL by the label the outbox stores it
+    under), the lease a claim holds, the retry schedule, how many deliveries may be in flight at
+    once, and the longest wait between two looks at the outbox when nothing rings.
     """
 
-    endpoints: tuple[str, ...]
+    endpoints: Mapping[str, str]
     lease: timedelta = timedelta(seconds=30)
     schedule: RetrySchedule = field(default_factory=RetrySchedule)
     in_flight: int = 32
@@ -144,7 +144,7 @@ class DeliverWebhooks:
         now = self._clock()
         async with self._uow_factory() as uow:
             claimed = await uow.deliveries.claim(
-                self._plan.endpoints, now, self._plan.lease, self._claimer, limit
+                tuple(self._plan.endpoints), now, self._plan.lease, self._claimer, limit
             )
             oldest = await uow.deliveries.oldest_pending()
             await uow.commit()
@@ -153,7 +153,7 @@ class DeliverWebhooks:
 
     async def _deliver(self, due: DueDelivery) -> None:
         try:
-            outcome = await self._sender.send(due)
+            outcome = await self._sender.send(self._plan.endpoints[due.key.endpoint], due)
             result = await self._settle(due, outcome)
         except Exception as error:  # noqa: BLE001 - its lease runs out and it is sent again
             self._listeners.on_error(error)

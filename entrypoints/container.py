@@ -72,7 +72,7 @@ def _stellar_network(settings: Settings) -> "HorizonNetwork | None":
 
 
 def _dispatch_plan(webhooks: WebhookSettings) -> DispatchPlan:
-    return DispatchPlan(webhooks.endpoints, webhooks.lease_time, webhooks.schedule)
+    return DispatchPlan(webhooks.urls_by_label, webhooks.lease_time, webhooks.schedule)
 
 
 class Container(containers.DeclarativeContainer):
@@ -86,7 +86,7 @@ class Container(containers.DeclarativeContainer):
     memory_store = providers.Singleton(InMemoryStore)
     # Rung by each commit that queued webhook deliveries (WALLET_WEBHOOK_URL), for the dispatcher.
     webhook_doorbell = providers.Singleton(Doorbell)
-    webhook_endpoints = settings.provided.webhooks.provided.endpoints
+    webhook_endpoints = settings.provided.webhooks.provided.labels
 
     sql_unit_of_work = providers.Factory(
         SqlUnitOfWork,

@@ -5,7 +5,6 @@ set, stopped with it; its attempts counted in the metrics and its failures logge
 import asyncio
 import contextlib
 import logging
-from urllib.parse import urlsplit
 
 from application.deliver_webhooks import DELIVERED, FAILED, DispatchListeners
 from domain.webhooks import AttemptOutcome, DueDelivery
@@ -15,16 +14,15 @@ from entrypoints.container import Container
 _log = logging.getLogger("wallet_orchestrator.webhooks")
 
 
-def endpoint_host(url: str) -> str:
-    """What a log line may say of an endpoint: its host and port, never a path, query or
-    credential (they may hold a secret of the receiver's).
-    """
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
-
-
 def _attempted(result: str, due: DueDelivery, outcome: AttemptOutcome) -> None:
     metrics.count_webhook_attempt(result)
+    log_attempt(result, due, outcome)
+
+
+def log_attempt(result: str, due: DueDelivery, outcome: AttemptOutcome) -> None:
+    """One line for an attempt that failed: which event, which endpoint (its label: no
+    credential or query), which attempt, and how it went.
+    """
     if result == DELIVERED:
         return
     _log.log(
@@ -32,7 +30,7 @@ def _attempted(result: str, due: DueDelivery, outcome: AttemptOutcome) -> None:
         "webhook delivery %s: %s to %s, attempt %d (%s)",
         "failed" if result == FAILED else "to be retried",
         due.key.event_id,
-        endpoint_host(due.key.endpoint),
+        due.key.endpoint,
         due.attempts,
         outcome.summary,
     )

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from domain.webhooks import RetrySchedule
 from entrypoints.env_values import SettingsError, listed, seconds, whole_number
@@ -20,7 +20,8 @@ MAX_ENDPOINTS = 10
 
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
-    """The endpoints (none: webhooks are off), the Standard Webhooks secret (kept out of repr),
+    """The endpoints (none: webhooks are off; repr shows their labels only, as a URL may hold a
+    credential), the Standard Webhooks secret (kept out of repr),
     each attempt's timeout, how long a claimed delivery is leased to its dispatcher, and the
     retry schedule.
     """
@@ -31,6 +32,12 @@ class WebhookSettings:
     lease: float = 30.0
     schedule: RetrySchedule = RetrySchedule()
 
+    def __repr__(self) -> str:
+        return (
+            f"WebhookSettings(endpoints={self.labels!r}, timeout={self.timeout!r}, "
+            f"lease={self.lease!r}, schedule={self.schedule!r})"
+        )
+
     @property
     def enabled(self) -> bool:
         return bool(self.endpoints)
@@ -38,6 +45,15 @@ class WebhookSettings:
     @property
     def lease_time(self) -> timedelta:
         return timedelta(seconds=self.lease)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The endpoints as the outbox stores them and logs name them (`endpoint_label`)."""
+        return tuple(endpoint_label(url) for url in self.endpoints)
+
+    @property
+    def urls_by_label(self) -> dict[str, str]:
+        return {endpoint_label(url): url for url in self.endpoints}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "WebhookSettings":
@@ -52,6 +68,10 @@ class WebhookSettings:
             return defaults
         if len(endpoints) > MAX_ENDPOINTS:
             raise SettingsError(f"WALLET_WEBHOOK_URL holds at most {MAX_ENDPOINTS} endpoints")
+        if len({endpoint_label(url) for url in endpoints}) < len(endpoints):
+            raise SettingsError(
+                "WALLET_WEBHOOK_URL: two endpoints differ only in credentials or query"
+            )
         _check_secret(secret)
         timeout = seconds(environ, "WALLET_WEBHOOK_TIMEOUT_SECONDS", defaults.timeout)
         lease = seconds(environ, "WALLET_WEBHOOK_LEASE_SECONDS", defaults.lease)
@@ -74,6 +94,16 @@ class WebhookSettings:
                 raise
             raise SettingsError(f"WALLET_WEBHOOK_FIRST_RETRY_SECONDS: {error}") from None
         return cls(endpoints, secret, timeout, lease, schedule)
+
+
+def endpoint_label(url: str) -> str:
+    """The endpoint's scheme, host, port and path, without user, password or query (which may
+    hold a credential of the receiver's): what the outbox stores and what logs and listings
+    show. The URL itself is used only to send.
+    """
+    parts = urlsplit(url)
+    netloc = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _endpoint(url: str) -> str:

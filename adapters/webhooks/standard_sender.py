@@ -46,7 +46,7 @@ class StandardWebhookSender:
     def __repr__(self) -> str:
         return f"StandardWebhookSender(timeout={self._timeout})"
 
-    async def send(self, due: DueDelivery) -> AttemptOutcome:
+    async def send(self, url: str, due: DueDelivery) -> AttemptOutcome:
         body = msgspec.json.encode(payload_of(due))
         message_id = due.key.event_id
         now = datetime.now(UTC)
@@ -58,9 +58,7 @@ class StandardWebhookSender:
             "webhook-signature": self._webhook.sign(message_id, now, body.decode()),
         }
         try:
-            async with self._http().stream(
-                "POST", due.key.endpoint, content=body, headers=headers
-            ) as response:
+            async with self._http().stream("POST", url, content=body, headers=headers) as response:
                 status = response.status_code
         except httpx.TimeoutException:
             return AttemptOutcome(delivered=False, summary="timeout")
