@@ -43,8 +43,15 @@ class ItemOutcome:
     """What one item came to: its wallet (`created` or not), or the error that refused it."""
 
     user_id: str
-    wallet: WalletResult | None = None
-    error: DomainError | None = None
+    result: WalletResult | DomainError
+
+    @property
+    def wallet(self) -> WalletResult | None:
+        return self.result if isinstance(self.result, WalletResult) else None
+
+    @property
+    def error(self) -> DomainError | None:
+        return self.result if isinstance(self.result, DomainError) else None
 
 
 class CreateWallets:
@@ -87,13 +94,13 @@ class CreateWallets:
 
     async def _one(self, key: KeyOnce, user_id: str, actor: str | None) -> ItemOutcome:
         try:
-            return ItemOutcome(user_id, wallet=await self._create.under(key, user_id, actor))
+            return ItemOutcome(user_id, await self._create.under(key, user_id, actor))
         except ITEM_ERRORS as error:
-            return ItemOutcome(user_id, error=error)
+            return ItemOutcome(user_id, error)
 
 
 def _repeated(first: ItemOutcome) -> ItemOutcome:
     """A repeat of an item: its first occurrence's outcome, the wallet as a replay."""
-    if first.wallet is None:
+    if isinstance(first.result, DomainError):
         return first
-    return replace(first, wallet=replace(first.wallet, created=False))
+    return replace(first, result=replace(first.result, created=False))

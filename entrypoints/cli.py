@@ -17,6 +17,8 @@ from domain.errors import DomainError
 from entrypoints.cli_accounts import activate
 from entrypoints.cli_accounts import add_parsers as add_account_parsers
 from entrypoints.cli_accounts import signers as change_signers
+from entrypoints.cli_batch import add_parser as add_batch_parser
+from entrypoints.cli_batch import create_wallets
 from entrypoints.cli_custody import rotate_keys, verify_audit
 from entrypoints.cli_doctor import run_doctor
 from entrypoints.cli_inspect import add_parser as add_inspect_parser
@@ -103,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     create_user.add_argument("--id", dest="user_id")
     create_wallet = commands.add_parser("create-wallet", help="create or fetch a user's wallet")
     create_wallet.add_argument("--user-id", required=True)
+    add_batch_parser(commands)
     get_wallet = commands.add_parser("get-wallet", help="print a user's wallet")
     get_wallet.add_argument("--user-id", required=True)
     rotate = commands.add_parser(
@@ -140,6 +143,8 @@ async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
     async with open_container(settings, apply_migrations=migrate_first) as container:
         if args.command == "rotate-keys":
             return await rotate_keys(container, dry_run=args.dry_run)
+        if args.command == "create-wallets":
+            return await create_wallets(container, args)
         if args.command == "audit":
             return await verify_audit(container)
         if args.command == "kms":

@@ -26,11 +26,24 @@ class NamedExample(Example):
         return {"id"}
 
 
-def example(name: str, summary: str, value: object) -> NamedExample:
-    """A named example of a body (a Struct is written as its JSON). Litestar drops null members
-    from example values, so examples hold none.
+@dataclass
+class NullsKeptExample(NamedExample):
+    """A NamedExample whose value is written as it is, null members included (Litestar leaves
+    them out of other examples' values): for a body whose nulls are members the server sends.
     """
-    return NamedExample(id=name, summary=summary, value=msgspec.to_builtins(value))
+
+    def to_schema(self) -> dict[str, Any]:
+        schema = super().to_schema()
+        schema["value"] = self.value
+        return schema
+
+
+def example(name: str, summary: str, value: object, *, nulls: bool = False) -> NamedExample:
+    """A named example of a body (a Struct is written as its JSON). Litestar drops null members
+    from example values, so examples hold none, unless `nulls` keeps them.
+    """
+    kind = NullsKeptExample if nulls else NamedExample
+    return kind(id=name, summary=summary, value=msgspec.to_builtins(value))
 
 
 @dataclass(frozen=True)

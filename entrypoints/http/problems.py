@@ -106,7 +106,7 @@ def problem(
     members: Mapping[str, Any] | None = None,
 ) -> Response[ProblemBody]:
     set_problem(row.slug)
-    body = ProblemBody(row.type, row.title, row.status.value, detail, errors, **(members or {}))
+    body = _body(row, detail, errors, members)
     if row.retry_after:
         headers = {"Retry-After": RETRY_AFTER_SECONDS, **(headers or {})}
     return Response(body, status_code=row.status.value, media_type=PROBLEM_JSON, headers=headers)
@@ -121,11 +121,42 @@ def domain_error(request: AnyRequest, error: DomainError) -> Response[ProblemBod
     row = problem_type_of(error)
     if row is None:
         return internal_error(request, error)
+    _report(request, error)
+    members = None if row.members is None else row.members(error)
+    return problem(row, http_detail(error), members=members)
+
+
+def item_problem(request: AnyRequest, error: DomainError) -> ProblemBody:
+    """The problem body the single operation answers for `error`, for one item of a batch that
+    is answered 200: the same row and words (`problem_body`), reported to the operators alike,
+    but not the request's own problem (its log line and metrics stay the request's).
+    """
+    if problem_type_of(error) is None:  # every error a batch item may end in has a row
+        _log.error("unhandled error in a batch item: %s", type(error).__name__)
+    else:
+        _report(request, error)
+    return problem_body(error)
+
+
+def problem_body(error: DomainError) -> ProblemBody:
+    """The body of the answer to `error`, by its row of the table (an internal error's if none)."""
+    row = problem_type_of(error)
+    if row is None:
+        return _body(INTERNAL_ERROR, INTERNAL_ERROR.detail or "", None, None)
+    members = None if row.members is None else row.members(error)
+    return _body(row, http_detail(error), None, members)
+
+
+def _body(
+    row: ProblemType, detail: str, errors: list[str] | None, members: Mapping[str, Any] | None
+) -> ProblemBody:
+    return ProblemBody(row.type, row.title, row.status.value, detail, errors, **(members or {}))
+
+
+def _report(request: AnyRequest, error: DomainError) -> None:
     report = _REPORTS.get(type(error))
     if report is not None:
         report(request, error)
-    members = None if row.members is None else row.members(error)
-    return problem(row, http_detail(error), members=members)
 
 
 def _report_tampering(request: AnyRequest, error: DomainError) -> None:

@@ -62,6 +62,8 @@ class KeyedRoute:
     """The audit event each run records on ada's wallet (None: see `rerun_status`)."""
     rerun_status: int | None = None
     """What a run after the first answers, when it records no event (the first's differs)."""
+    status_of: Callable[[httpx.Response], int] = lambda response: response.status_code
+    """Where `rerun_status` is read from: the answer's status, or a batch's first item's."""
     before: tuple[Call, ...] = ()
     undo: Call | None = None
     keyed: str = REPLAY
@@ -109,6 +111,14 @@ KEYED_ROUTES = (
             "POST", "/wallets/create-user-wallet", {"userId": "bob", "encryptionKey": KEY}
         ),
         rerun_status=200,
+    ),
+    KeyedRoute(
+        "POST /wallets/batch",
+        lambda _: Call(
+            "POST", "/wallets/batch", {"encryptionKey": KEY, "items": [{"userId": "bob"}]}
+        ),
+        rerun_status=200,
+        status_of=lambda response: int(response.json()["results"][0]["status"]),
     ),
     KeyedRoute(
         "POST /wallets/user/{user_id}/sign",
@@ -219,7 +229,7 @@ async def runs(client: httpx.AsyncClient, route: KeyedRoute) -> int:
 
 def ran_again(route: KeyedRoute, first: httpx.Response, repeat: httpx.Response) -> bool:
     """For a route that counts no event: the repeat answered as a second run does."""
-    return repeat.status_code == route.rerun_status != first.status_code
+    return route.status_of(repeat) == route.rerun_status != route.status_of(first)
 
 
 def new_key() -> str:

@@ -31,6 +31,7 @@ VALID = [
     for body in (
         examples.REGISTER_USER_EXAMPLE,
         examples.CREATE_WALLET_EXAMPLE,
+        examples.CREATE_WALLETS_EXAMPLE,
         examples.SIGN_EXAMPLE,
         examples.ROTATE_KEY_EXAMPLE,
         examples.EXPORT_EXAMPLE,
@@ -85,7 +86,8 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 def test_every_post_route_is_fuzzed() -> None:
     assert "/users" in POSTS
     assert "/wallets/create-user-wallet" in POSTS
-    assert len(POSTS) == 10
+    assert "/wallets/batch" in POSTS
+    assert len(POSTS) == 11
 
 
 @settings(

@@ -227,6 +227,7 @@ BUSY = {"kdf_concurrency": 1, "db_timeout": 0.05, "key_cache_size": 0}
 """One derivation at a time, each waiting for its slot 50 ms at most, none cached (an operation
 on a wallet derives its key again)."""
 CREATE = "/wallets/create-user-wallet"
+BATCH = "/wallets/batch"
 USERS = "/users"
 WALLET = "/wallets/user/{user_id}"
 SIGN, ROTATE, EXPORT = (f"{WALLET}/{verb}" for verb in ("sign", "rotate-key", "export"))
@@ -726,6 +727,22 @@ def _registration_and_creation_cases() -> Iterator[Case]:
     yield Case("post", CREATE, 500, "sealing-failed", breaking)
 
 
+def _batch_cases() -> Iterator[Case]:
+    """The documented batch: USER's wallet first (created), the other items as they come. What
+    stops a batch is a failure of the service: no derivation slot for its one preparation, the
+    key-management backend unreachable or refusing at the first sealing.
+    """
+    yield Case("post", BATCH, 200, "results", _send("post", BATCH, World.user))
+    too_many = {**_request("post", BATCH), "items": [{"userId": USER}] * 101}
+    yield Case("post", BATCH, 400, "invalid-input", _send("post", BATCH, body=too_many))
+    busy = _send("post", BATCH, World.user, World.busy_deriving)
+    yield Case("post", BATCH, 503, "busy", busy, BUSY)
+    unreachable = _send("post", BATCH, World.user)
+    yield Case("post", BATCH, 503, "kms-unavailable", unreachable, {"kms": UNREACHABLE_TRANSIT})
+    refused = _send("post", BATCH, World.on_transit, World.user, World.transit_refusing)
+    yield Case("post", BATCH, 500, "kms-refused", refused)
+
+
 def _custody_cases() -> Iterator[Case]:
     for path, settings in ((SIGN, {}), (ROTATE, {}), (EXPORT, ALLOWED)):
         wrong_key: Json | Made = {**_request("post", path), "encryptionKey": WRONG_KEY}
@@ -1066,6 +1083,7 @@ CASES = [
     *_escrow_cases(),
     *_reading_cases(),
     *_registration_and_creation_cases(),
+    *_batch_cases(),
     *_custody_cases(),
     *_policy_cases(),
     *_inspection_cases(),

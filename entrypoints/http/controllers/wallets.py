@@ -1,16 +1,23 @@
-"""Wallets: create one (or return the existing one), read one."""
+"""Wallets: create one (or return the existing one), create many, read one."""
 
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from application.create_user_wallet import CreateUserWallet, CreateWalletRequest
+from application.create_wallets import CreateWallets, CreateWalletsRequest
 from application.get_wallet_by_user import GetWalletByUser
 from domain.secrets import EncryptionKey
 from entrypoints.http import operations
 from entrypoints.http.controllers.head import get_and_head
-from entrypoints.http.problems import AnyRequest
-from entrypoints.http.schemas import CreateWalletBody, UserIdPath, WalletBody
+from entrypoints.http.problems import AnyRequest, item_problem
+from entrypoints.http.schemas import (
+    BatchResultsBody,
+    CreateWalletBody,
+    CreateWalletsBody,
+    UserIdPath,
+    WalletBody,
+)
 
 
 class WalletController(Controller):
@@ -33,6 +40,28 @@ class WalletController(Controller):
         with EncryptionKey.from_text(data.encryption_key) as key:
             result = await create_user_wallet(CreateWalletRequest(data.user_id, key, request.user))
         return Response(WalletBody.of(result), status_code=201 if result.created else 200)
+
+    @post(
+        "/batch",
+        summary="Create (or return) the wallets of many users under one key",
+        description="1 to 100 items, each its own creation, as the single one: one that fails "
+        "changes nothing for the others. The answer is 200 with each item's outcome in order. "
+        "A failure of the service itself (the database, the key-derivation slots, the "
+        "key-management backend) stops the batch with its problem: the items before it stay "
+        "done, and the same batch sent again is safe (they answer 200).",
+        status_code=200,
+        **operations.CREATE_WALLETS.route,
+    )
+    async def create_wallets(
+        self,
+        request: AnyRequest,
+        data: JSONBody[CreateWalletsBody],
+        create_wallets: NamedDependency[CreateWallets],
+    ) -> BatchResultsBody:
+        user_ids = [item.user_id for item in data.items]
+        with EncryptionKey.from_text(data.encryption_key) as key:
+            outcomes = await create_wallets(CreateWalletsRequest(user_ids, key, request.user))
+        return BatchResultsBody.of(data.items, outcomes, lambda error: item_problem(request, error))
 
     @get_and_head(
         "/user/{user_id:str}",

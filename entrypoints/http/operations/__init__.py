@@ -11,12 +11,13 @@ from entrypoints.http.operations.health import HEALTH, METRICS, READY
 from entrypoints.http.operations.policy import GET_POLICY, REMOVE_POLICY, SET_POLICY
 from entrypoints.http.operations.recovery import ESCROW
 from entrypoints.http.operations.users import READ_USER, REGISTER_USER
-from entrypoints.http.operations.wallets import CREATE_WALLET, GET_WALLET
+from entrypoints.http.operations.wallets import CREATE_WALLET, CREATE_WALLETS, GET_WALLET
 
 __all__ = [
     "ACTIVATE",
     "CHANGE_SIGNERS",
     "CREATE_WALLET",
+    "CREATE_WALLETS",
     "ESCROW",
     "EVENTS",
     "EXPORT",

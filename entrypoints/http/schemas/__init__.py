@@ -55,7 +55,14 @@ from entrypoints.http.schemas.policy import (
 from entrypoints.http.schemas.problems import ProblemBody
 from entrypoints.http.schemas.recovery import EscrowBody
 from entrypoints.http.schemas.users import RegisterUserBody, UserBody
-from entrypoints.http.schemas.wallets import CreateWalletBody, WalletBody
+from entrypoints.http.schemas.wallets import (
+    BatchItemBody,
+    BatchResultBody,
+    BatchResultsBody,
+    CreateWalletBody,
+    CreateWalletsBody,
+    WalletBody,
+)
 
 __all__ = [
     "AccountKey",
@@ -65,7 +72,11 @@ __all__ = [
     "AssetCode",
     "AssetName",
     "AuthorizationBody",
+    "BatchItemBody",
+    "BatchResultBody",
+    "BatchResultsBody",
     "CreateWalletBody",
+    "CreateWalletsBody",
     "Email",
     "EmptyBody",
     "EscrowBody",
