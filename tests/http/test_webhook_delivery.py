@@ -18,7 +18,7 @@ from domain.model import utc_now
 from domain.webhooks import DeliveryState, RetrySchedule, event_id
 from entrypoints.container import Container, open_container
 from entrypoints.logs import logging_config
-from entrypoints.webhook_dispatch import log_attempt
+from entrypoints.webhook_dispatch import WebhookDispatch, log_attempt
 from entrypoints.webhook_settings import WebhookSettings
 from tests.support import AUTH, KEY, OTHER_KEY, http_client, settings_for
 from tests.webhook_receiver import WebhookReceiver, new_secret
@@ -266,3 +266,42 @@ def _logging_listeners() -> DispatchListeners:
 def test_served_logs_leave_out_the_http_clients_request_lines() -> None:
     loggers = logging_config("DEBUG", "json")["loggers"]
     assert loggers["httpx"]["level"] == loggers["httpcore"]["level"] == "WARNING"
+
+
+async def _metrics(client: httpx.AsyncClient) -> dict[str, float]:
+    text = (await client.get("/metrics", headers=AUTH)).text
+    samples = (line.rpartition(" ") for line in text.splitlines() if not line.startswith("#"))
+    return {name: float(value) for name, _, value in samples if name}
+
+
+async def test_the_apps_dispatcher_delivers_and_counts_its_attempts(
+    container: Container, client: httpx.AsyncClient, receiver: WebhookReceiver
+) -> None:
+    dispatch = WebhookDispatch(container)
+    before = await _metrics(client)
+    receiver.answer(500)
+    await dispatch.start()
+    try:
+        await _user_with_wallet(client, "ada")
+        await receiver.wait_for_async(lambda _: len(receiver.deliveries) == 1, accepted=False)
+        receiver.answer(200)
+        await _user_with_wallet(client, "bob")
+        await receiver.wait_for_async(lambda accepted: len(accepted) == 1, timeout=10)
+    finally:
+        await dispatch.stop()  # after the deliveries in flight are settled, and counted
+    after = await _metrics(client)
+    attempts = 'wallet_webhook_attempts_total{result="%s"}'
+    assert after[attempts % "retrying"] - before[attempts % "retrying"] == 1
+    assert after[attempts % "delivered"] - before[attempts % "delivered"] == 1
+    delivered = 'wallet_webhook_deliveries_total{outcome="delivered"}'
+    assert after[delivered] - before[delivered] == 1
+    assert after["wallet_webhook_oldest_pending_seconds"] >= 0
+    assert [d.payload["data"]["userId"] for d in receiver.accepted()] == ["bob"]
+
+
+async def test_without_endpoints_the_app_starts_no_dispatcher(database_url: str) -> None:
+    async with open_container(settings_for(database_url)) as container:
+        dispatch = WebhookDispatch(container)
+        await dispatch.start()
+        assert not [t for t in asyncio.all_tasks() if t.get_name() == "webhook dispatcher"]
+        await dispatch.stop()
