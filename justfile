@@ -32,9 +32,10 @@ fmt:
 migrate:
     uv run wallet-orchestrator migrate
 
-# benchmarks (bounded, about 11 minutes; needs pgbench and wrk; results in bench/results/)
+# benchmarks (bounded, about 12 minutes; needs pgbench and wrk; results in bench/results/)
 bench:
     uv run python bench/cipher_bench.py
     uv run python bench/kms_bench.py
+    uv run python bench/batch_creation_bench.py
     uv run python bench/suite.py
     uv run python bench/chart.py
