@@ -38,6 +38,8 @@ from entrypoints.cli_policy import run_policy
 from entrypoints.cli_recovery import OFFLINE as RECOVERY_OFFLINE
 from entrypoints.cli_recovery import add_parser as add_recovery_parser
 from entrypoints.cli_recovery import run_offline, run_recovery
+from entrypoints.cli_webhooks import add_parser as add_webhooks_parser
+from entrypoints.cli_webhooks import run_webhooks
 from entrypoints.container import Container, open_container
 from entrypoints.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, detail_of, problem_type_of
 from entrypoints.http.schemas import UserBody, WalletBody
@@ -130,7 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     accounts = add_account_parsers(commands)
     add_recovery_parser(commands)
     policy = add_policy_parser(commands)
-    for command in (create_user, create_wallet, get_wallet, rotate, audit, kms, policy, *accounts):
+    webhooks = add_webhooks_parser(commands)
+    commands_on_a_database = (create_user, create_wallet, get_wallet, rotate, audit, kms, policy)
+    for command in (*commands_on_a_database, webhooks, *accounts):
         command.add_argument("--no-migrate", action="store_true", help="do not apply migrations")
     return parser
 
@@ -141,16 +145,9 @@ async def _in_process(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in {"rotate-keys", "kms", "recovery"} and getattr(args, "batch_size", None):
         settings = dataclasses.replace(settings, rotation_batch_size=args.batch_size)
     async with open_container(settings, apply_migrations=migrate_first) as container:
-        if args.command == "rotate-keys":
-            return await rotate_keys(container, dry_run=args.dry_run)
-        if args.command == "create-wallets":
-            return await create_wallets(container, args)
-        if args.command == "audit":
-            return await verify_audit(container)
-        if args.command == "kms":
-            return await run_kms(container, args.action, dry_run=args.dry_run)
-        if args.command == "recovery":
-            return await run_recovery(container, args)
+        runner = _RUNNERS.get(args.command)
+        if runner is not None:
+            return await runner(container, args)
         command = _COMMANDS.get(args.command)
         if command is not None:
             _print_json(await command(container, args))
@@ -173,6 +170,28 @@ async def _create_wallet(container: Container, args: argparse.Namespace) -> obje
 async def _get_wallet(container: Container, args: argparse.Namespace) -> object:
     return WalletBody.of(await container.get_wallet_by_user()(args.user_id))
 
+
+async def _rotate_keys(container: Container, args: argparse.Namespace) -> int:
+    return await rotate_keys(container, dry_run=args.dry_run)
+
+
+async def _audit(container: Container, _: argparse.Namespace) -> int:
+    return await verify_audit(container)
+
+
+async def _kms(container: Container, args: argparse.Namespace) -> int:
+    return await run_kms(container, args.action, dry_run=args.dry_run)
+
+
+_RUNNERS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[int]]] = {
+    "rotate-keys": _rotate_keys,
+    "create-wallets": create_wallets,
+    "audit": _audit,
+    "kms": _kms,
+    "recovery": run_recovery,
+    "webhooks": run_webhooks,
+}
+"""Commands that print for themselves and say their exit code."""
 
 _COMMANDS: dict[str, Callable[[Container, argparse.Namespace], Awaitable[object]]] = {
     "create-user": _create_user,

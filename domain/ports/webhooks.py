@@ -74,8 +74,8 @@ class WebhookSender(Protocol):
     """Carries one event to one endpoint, signed, and says how it went."""
 
     async def send(self, url: str, due: DueDelivery) -> AttemptOutcome:
-        """POST the event to `url` (the endpoint `due.key.endpoint` names). A 2xx answer within the sender's timeout is
-        delivered; any other answer, a timeout or a failure to connect is not. Never raises for
-        what the endpoint or the network does.
+        """POST the event to `url` (the endpoint `due.key.endpoint` names). A 2xx answer within
+        the sender's timeout is delivered; any other answer, a timeout or a failure to connect is
+        not. Never raises for what the endpoint or the network does.
         """
         ...

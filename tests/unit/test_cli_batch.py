@@ -125,7 +125,7 @@ def test_a_service_failure_prints_what_was_done_and_a_run_again_finishes(
         with container.create_wallets.override(providers.Object(stopping)):
             return await real(container, args)
 
-    monkeypatch.setattr(cli, "create_wallets", stopping_at_the_second_batch)
+    monkeypatch.setitem(cli._RUNNERS, "create-wallets", stopping_at_the_second_batch)
     code, summary, err = _run(capsys, "create-wallets", "--file", str(ids))
     assert code == 1
     assert (summary["created"], summary["stopped"]) == (
