@@ -49,6 +49,7 @@ from application.wallet_events import ListWalletEvents, VerifyAuditTrail
 from application.wallet_policy import GetSigningPolicy, RemoveSigningPolicy, SetSigningPolicy
 from application.webhook_deliveries import ListDeliveries, RequeueDeliveries
 from entrypoints.settings import Settings
+from entrypoints.webhook_payload import webhook_body
 from entrypoints.webhook_settings import WebhookSettings
 
 if TYPE_CHECKING:
@@ -262,6 +263,7 @@ class Container(containers.DeclarativeContainer):
         StandardWebhookSender,
         secret=settings.provided.webhooks.provided.secret,
         timeout=settings.provided.webhooks.provided.timeout,
+        body_of=providers.Object(webhook_body),
     )
     deliver_webhooks = providers.Factory(
         DeliverWebhooks,

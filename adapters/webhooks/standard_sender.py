@@ -1,10 +1,9 @@
 """WebhookSender per the Standard Webhooks specification, on httpx, signed by its library."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
-import msgspec
 from standardwebhooks.webhooks import Webhook
 
 from domain.webhooks import AttemptOutcome, DueDelivery
@@ -12,42 +11,30 @@ from domain.webhooks import AttemptOutcome, DueDelivery
 USER_AGENT = "wallet-orchestrator-webhooks"
 
 
-def payload_of(due: DueDelivery) -> dict[str, Any]:
-    """The message body: the event's type and time, the wallet it happened to, its details."""
-    event = due.event
-    return {
-        "type": f"wallet.{event.type}",
-        "timestamp": event.occurred_at,
-        "data": {
-            "walletId": event.wallet_id,
-            "userId": due.user_id,
-            "publicKey": due.public_key,
-            "sequence": event.sequence,
-            "details": event.details,
-        },
-    }
-
-
 class StandardWebhookSender:
-    """POSTs each event as JSON with the headers `webhook-id` (the event id, the same on every
-    attempt), `webhook-timestamp` (the attempt's time, Unix seconds) and `webhook-signature`
-    (`v1,` and the base64 HMAC-SHA256, under the secret, of id.timestamp.body).
+    """POSTs each event as the JSON `body_of` makes of it, with the headers `webhook-id` (the
+    event id, the same on every attempt), `webhook-timestamp` (the attempt's time, Unix seconds)
+    and `webhook-signature` (`v1,` and the base64 HMAC-SHA256, under the secret, of
+    id.timestamp.body).
 
     A 2xx within `timeout` seconds is delivered; anything else is not, summed up without the
     endpoint's answer (which is never read, nor kept, nor logged): "HTTP 500", "timeout",
     "connection refused", "redirect not followed". Redirects are not followed.
     """
 
-    def __init__(self, secret: str, timeout: float) -> None:
+    def __init__(
+        self, secret: str, timeout: float, body_of: Callable[[DueDelivery], bytes]
+    ) -> None:
         self._webhook = Webhook(secret)
         self._timeout = timeout
+        self._body_of = body_of
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"StandardWebhookSender(timeout={self._timeout})"
 
     async def send(self, url: str, due: DueDelivery) -> AttemptOutcome:
-        body = msgspec.json.encode(payload_of(due))
+        body = self._body_of(due)
         message_id = due.key.event_id
         now = datetime.now(UTC)
         headers = {

@@ -17,6 +17,7 @@ from domain.audit import WalletEvent
 from domain.model import utc_now
 from domain.webhooks import DeliveryState, RetrySchedule, event_id
 from entrypoints.container import Container, open_container
+from entrypoints.http.schemas import wire_name
 from entrypoints.logs import logging_config
 from entrypoints.webhook_dispatch import WebhookDispatch, log_attempt
 from entrypoints.webhook_settings import WebhookSettings
@@ -105,7 +106,7 @@ async def test_every_committed_event_arrives_signed_in_order_with_its_own_id(
                 "userId": "ada",
                 "publicKey": wallet["publicKey"],
                 "sequence": e.sequence,
-                "details": e.details,
+                "details": {wire_name(name): value for name, value in e.details.items()},
             },
         }
         for e in events

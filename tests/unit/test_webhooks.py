@@ -3,6 +3,7 @@
 import base64
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from adapters.webhooks.standard_sender import StandardWebhookSender
 from domain.audit import EventType, WalletEvent
 from domain.webhooks import DeliveryKey, DueDelivery, RetrySchedule, event_id, parse_event_id
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.webhook_payload import webhook_body
 from entrypoints.webhook_settings import WebhookSettings, endpoint_label
 from tests.webhook_receiver import WebhookReceiver, new_secret
 
@@ -146,7 +148,7 @@ def _due(sequence: int = 1) -> DueDelivery:
 
 
 async def test_the_sender_signs_what_the_specifications_library_verifies() -> None:
-    sender = StandardWebhookSender(SECRET, timeout=2)
+    sender = StandardWebhookSender(SECRET, timeout=2, body_of=webhook_body)
     with WebhookReceiver(SECRET) as receiver:
         outcome = await sender.send(receiver.url, _due())
         await sender.aclose()
@@ -170,7 +172,7 @@ async def test_the_sender_signs_what_the_specifications_library_verifies() -> No
     [(204, True, "HTTP 204"), (500, False, "HTTP 500"), (410, False, "HTTP 410")],
 )
 async def test_only_a_2xx_is_delivered(status: int, delivered: bool, summary: str) -> None:
-    sender = StandardWebhookSender(SECRET, timeout=2)
+    sender = StandardWebhookSender(SECRET, timeout=2, body_of=webhook_body)
     with WebhookReceiver(SECRET) as receiver:
         receiver.answer(status)
         outcome = await sender.send(receiver.url, _due())
@@ -179,7 +181,7 @@ async def test_only_a_2xx_is_delivered(status: int, delivered: bool, summary: st
 
 
 async def test_a_refused_connection_and_a_redirect_are_not_delivered() -> None:
-    sender = StandardWebhookSender(SECRET, timeout=2)
+    sender = StandardWebhookSender(SECRET, timeout=2, body_of=webhook_body)
     with WebhookReceiver(SECRET) as receiver:
         receiver.down()
         refused = await sender.send(receiver.url, _due())
@@ -189,3 +191,21 @@ async def test_a_refused_connection_and_a_redirect_are_not_delivered() -> None:
         await sender.aclose()
     assert (refused.delivered, refused.summary) == (False, "connection refused")
     assert (redirected.delivered, redirected.summary) == (False, "HTTP 307, redirect not followed")
+
+
+def test_the_body_names_details_as_the_events_route_does() -> None:
+    details = {"transaction_hash": "ab" * 32, "network_passphrase": "Test SDF Network"}
+    event = WalletEvent.after(None, "w-1", EventType.SIGNED, "t1", details)
+    due = DueDelivery(DeliveryKey("label", "w-1", 1), event, "ada", "GABC", 1)
+    body = msgspec.json.decode(webhook_body(due))
+    assert body == {
+        "type": "wallet.signed",
+        "timestamp": msgspec.json.decode(msgspec.json.encode(event.occurred_at)),
+        "data": {
+            "walletId": "w-1",
+            "userId": "ada",
+            "publicKey": "GABC",
+            "sequence": 1,
+            "details": {"transactionHash": "ab" * 32, "networkPassphrase": "Test SDF Network"},
+        },
+    }
