@@ -10,8 +10,10 @@ from application.deliver_webhooks import DELIVERED, FAILED, DispatchListeners
 from domain.webhooks import AttemptOutcome, DueDelivery
 from entrypoints import metrics
 from entrypoints.container import Container
+from entrypoints.logs import Throttled
 
 _log = logging.getLogger("wallet_orchestrator.webhooks")
+_failure_warning = Throttled(5.0)
 
 
 def _attempted(result: str, due: DueDelivery, outcome: AttemptOutcome) -> None:
@@ -37,7 +39,17 @@ def log_attempt(result: str, due: DueDelivery, outcome: AttemptOutcome) -> None:
 
 
 def _failed(error: BaseException) -> None:
-    _log.warning("webhook dispatcher: %s (the next round tries again)", type(error).__name__)
+    """At most one line per 5 s: a database outage fails every round, once a second."""
+
+    def warn(held_back: int) -> None:
+        _log.warning(
+            "webhook dispatcher: %s (the next round tries again; %d more such failures since "
+            "the last line)",
+            type(error).__name__,
+            held_back,
+        )
+
+    _failure_warning(warn)
 
 
 class WebhookDispatch:

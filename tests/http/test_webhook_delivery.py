@@ -12,8 +12,9 @@ import httpx
 import msgspec
 import pytest
 
-from application.deliver_webhooks import DeliverWebhooks, DispatchListeners
+from application.deliver_webhooks import DeliverWebhooks, DispatchListeners, DispatchPlan
 from domain.audit import WalletEvent
+from domain.errors import StoreUnavailable
 from domain.model import utc_now
 from domain.webhooks import DeliveryState, RetrySchedule, event_id
 from entrypoints.container import Container, open_container
@@ -306,3 +307,32 @@ async def test_without_endpoints_the_app_starts_no_dispatcher(database_url: str)
         await dispatch.start()
         assert not [t for t in asyncio.all_tasks() if t.get_name() == "webhook dispatcher"]
         await dispatch.stop()
+
+
+async def test_the_dispatcher_outlives_a_store_that_fails_and_then_delivers(
+    container: Container, client: httpx.AsyncClient, receiver: WebhookReceiver
+) -> None:
+    await _user_with_wallet(client, "ada")
+    failures: list[BaseException] = []
+    opened = 0
+
+    def flaky_unit_of_work() -> object:
+        nonlocal opened
+        opened += 1
+        if opened <= 3:
+            raise StoreUnavailable("OSError")
+        return container.unit_of_work()
+
+    dispatcher = container.deliver_webhooks(
+        uow_factory=flaky_unit_of_work,
+        plan=DispatchPlan(container.settings().webhooks.urls_by_label, poll_seconds=0.05),
+        listeners=DispatchListeners(on_error=failures.append),
+    )
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await receiver.wait_for_async(lambda accepted: len(accepted) == 1, timeout=10)
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    assert [type(error) for error in failures] == [StoreUnavailable] * 3
