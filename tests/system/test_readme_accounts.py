@@ -8,7 +8,6 @@ ledger.
 import json
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from stellar_sdk.operation import (
 
 from harness.servers import ROOT, ServerProcess
 from tests.horizon_standin import STROOPS, HorizonStandIn
-from tests.system.test_serve import _code_block, _commands
+from tests.system.test_serve import _code_block, _commands, run_line
 
 TESTNET = "Test SDF Network ; September 2015"
 SECTION = "## Stellar accounts: activation and signers"
@@ -65,17 +64,7 @@ def server(tmp_path: Path, standin: HorizonStandIn) -> Iterator[ServerProcess]:
 
 
 def _run(command: str, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        ["bash", "-c", command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, (command, result.stderr)
-    return result.stdout
+    return run_line(command, env).stdout
 
 
 def _curl(server: ServerProcess, token: str, command: str) -> Any:

@@ -6,11 +6,10 @@ their own.
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 from harness.servers import ROOT, ServerProcess
-from tests.system.test_serve import _code_block, _commands, run_curl
+from tests.system.test_serve import _code_block, _commands, run_curl, run_line
 
 SECTION = "## Batch creation"
 KEY = "a caller key of at least 16 characters"
@@ -55,16 +54,7 @@ def test_the_batch_command_lines_run_as_written(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
     outputs = []
     for command in commands:
-        result = subprocess.run(
-            ["bash", "-c", command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, (command, result.stderr)
+        result = run_line(command, env)
         outputs.append(result.stdout)
         assert KEY not in result.stdout + result.stderr
     summary = json.loads(outputs[-1])

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from harness.servers import ROOT, ServerProcess, stop_process_group
-from tests.system.test_serve import _code_block, _commands, run_curl
+from tests.system.test_serve import _code_block, _commands, run_curl, run_line
 
 SECTION = "## Webhooks"
 RECEIVER_ADDRESS = ("127.0.0.1", 9000)
@@ -167,20 +167,7 @@ def _wait_until_delivered(server: ServerProcess) -> None:
 
 def _run_cli_lines(lines: list[str], env: dict[str, str]) -> list[str]:
     """Each line in a shell of its own in the clone, exiting 0: their outputs."""
-    outputs = []
-    for line in lines:
-        result = subprocess.run(
-            ["bash", "-c", line],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=CLI_SECONDS,
-            check=False,
-        )
-        assert result.returncode == 0, (line, result.stdout, result.stderr)
-        outputs.append(result.stdout)
-    return outputs
+    return [run_line(line, env, CLI_SECONDS).stdout for line in lines]
 
 
 def _check_cli_outputs(lines: list[str], outputs: list[str]) -> None:

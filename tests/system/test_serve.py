@@ -105,20 +105,27 @@ def test_readme_cli_lines_run(tmp_path: Path) -> None:
     custody = _commands(_code_block("never from arguments:", "sh"))
     assert (len(commands), len(custody)) == (4, 2)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
-    outputs = []
-    for command in commands + custody:
-        result = subprocess.run(
-            ["bash", "-c", command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, (shlex.quote(command), result.stderr)
-        outputs.append(result.stdout)
+    outputs = [run_line(command, env).stdout for command in commands + custody]
     assert json.loads(outputs[2]) == json.loads(outputs[3])
+
+
+def run_line(
+    line: str, env: dict[str, str], timeout: float = 60
+) -> "subprocess.CompletedProcess[str]":
+    """One of the README's command lines, in a shell of its own in the clone, as written: it
+    must exit 0.
+    """
+    result = subprocess.run(
+        ["bash", "-c", line],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, (shlex.quote(line), result.stdout, result.stderr)
+    return result
 
 
 def run_curl(server: ServerProcess, token: str, command: str) -> tuple[int, str]:
