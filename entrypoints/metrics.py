@@ -51,7 +51,8 @@ REQUEST_SECONDS = Histogram(
 )
 CREATIONS = Counter(
     "wallet_creations",
-    "Wallet creation requests by outcome: created, replayed (the wallet existed and the key "
+    "Wallet creations (a request to create-user-wallet, or one item of a batch) by outcome: "
+    "created, replayed (the wallet existed and the key "
     "opens it), key_mismatch, unknown_user, invalid_input, rejected (no valid token, too large, "
     "rate-limited) or failed (5xx: nothing was stored).",
     ["outcome"],

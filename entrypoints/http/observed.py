@@ -6,6 +6,7 @@ to every log line of the request; one log line at the end; the request metrics.
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
@@ -127,6 +128,15 @@ def _observe(scope: HTTPScope, status: int, seconds: float, context: RequestCont
         _log.warning("request", **fields)
     else:
         _log.info("request", **fields)
+
+
+def count_item_creations(statuses: Iterable[tuple[int, str | None]]) -> None:
+    """Each item of a batch creation, by its status and problem type (the URI), counted in
+    `wallet_creations_total` as the single creation's request would be.
+    """
+    for status, problem_type in statuses:
+        slug = None if problem_type is None else problem_type.rpartition("/")[2]
+        metrics.count_creation(_creation_outcome(status, slug))
 
 
 def _creation_outcome(status: int, problem: str | None) -> str:

@@ -252,3 +252,33 @@ async def test_no_key_in_any_answer_or_log_line(
     for text in [*seen, caplog.text, *(record.getMessage() for record in caplog.records)]:
         for needle in needles:
             assert needle not in text
+
+
+async def _creations(client: Client) -> dict[str, float]:
+    text = (await client.get("/metrics", headers=AUTH)).text
+    prefix = 'wallet_creations_total{outcome="'
+    return {
+        line[len(prefix) :].partition('"')[0]: float(line.rpartition(" ")[2])
+        for line in text.splitlines()
+        if line.startswith(prefix)
+    }
+
+
+async def test_each_item_counts_as_a_creation_in_the_metrics(client: Client) -> None:
+    await _users(client, "ada", "bob")
+    assert (await _single(client, "bob")).status_code == 201
+    before = await _creations(client)
+    statuses = [
+        r["status"]
+        for r in _results(
+            await _batch(client, {"userId": "ada"}, {"userId": "bob"}, {"userId": "nobody"})
+        )
+    ]
+    after = await _creations(client)
+    assert statuses == [201, 200, 404]
+    counted = {outcome: after[outcome] - before.get(outcome, 0.0) for outcome in after}
+    assert {k: v for k, v in counted.items() if v} == {
+        "created": 1,
+        "replayed": 1,
+        "unknown_user": 1,
+    }

@@ -10,6 +10,7 @@ from application.get_wallet_by_user import GetWalletByUser
 from domain.secrets import EncryptionKey
 from entrypoints.http import operations
 from entrypoints.http.controllers.head import get_and_head
+from entrypoints.http.observed import count_item_creations
 from entrypoints.http.problems import AnyRequest, item_problem
 from entrypoints.http.schemas import (
     BatchResultsBody,
@@ -61,7 +62,12 @@ class WalletController(Controller):
         user_ids = [item.user_id for item in data.items]
         with EncryptionKey.from_text(data.encryption_key) as key:
             outcomes = await create_wallets(CreateWalletsRequest(user_ids, key, request.user))
-        return BatchResultsBody.of(data.items, outcomes, lambda error: item_problem(request, error))
+        body = BatchResultsBody.of(data.items, outcomes, lambda error: item_problem(request, error))
+        count_item_creations(
+            (result.status, None if result.problem is None else result.problem.type)
+            for result in body.results
+        )
+        return body
 
     @get_and_head(
         "/user/{user_id:str}",
