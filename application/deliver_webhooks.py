@@ -31,6 +31,10 @@ class Doorbell:
     def ring(self) -> None:
         self._rung.set()
 
+    def __call__(self) -> None:
+        """Ring it: what a unit of work calls after a commit that queued deliveries."""
+        self._rung.set()
+
     async def wait(self, seconds: float) -> None:
         """Until rung (at once if rung since the last wait) or `seconds` have passed."""
         with contextlib.suppress(TimeoutError):

@@ -87,14 +87,15 @@ class Container(containers.DeclarativeContainer):
     memory_store = providers.Singleton(InMemoryStore)
     # Rung by each commit that queued webhook deliveries (WALLET_WEBHOOK_URL), for the dispatcher.
     webhook_doorbell = providers.Singleton(Doorbell)
-    webhook_endpoints = settings.provided.webhooks.provided.labels
+    # Resolved once: a unit of work is made per request (twice per creation).
+    webhook_endpoints = providers.Singleton(lambda settings: settings.webhooks.labels, settings)
 
     sql_unit_of_work = providers.Factory(
         SqlUnitOfWork,
         engine=engine,
         timeout=settings.provided.db_timeout,
         webhook_endpoints=webhook_endpoints,
-        on_queued=webhook_doorbell.provided.ring,
+        on_queued=webhook_doorbell,
     )
     unit_of_work = providers.Selector(
         settings.provided.backend,
@@ -103,7 +104,7 @@ class Container(containers.DeclarativeContainer):
             InMemoryUnitOfWork,
             store=memory_store,
             webhook_endpoints=webhook_endpoints,
-            on_queued=webhook_doorbell.provided.ring,
+            on_queued=webhook_doorbell,
         ),
     )
     readiness_check = providers.Selector(
