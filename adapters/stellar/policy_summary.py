@@ -21,7 +21,7 @@ from stellar_sdk import (
 )
 from stellar_sdk.operation import Operation
 
-from adapters.crypto.stellar_signer import decode_envelope
+from adapters.crypto.stellar_signer import decode_envelope, hash_for, signatures_and_transaction
 from domain.policy import NATIVE, WHOLE_BALANCE, OperationSummary, TransactionSummary
 
 _CAMEL = re.compile(r"^[A-Z]+")
@@ -34,23 +34,25 @@ class StellarTransactionSummaries:
     """
 
     def summary(self, envelope_xdr: str, network_passphrase: str) -> TransactionSummary:
-        decode_envelope(envelope_xdr)  # refuses what the signer would refuse, the same way
-        if FeeBumpTransactionEnvelope.is_fee_bump_transaction_envelope(envelope_xdr):
-            bump = FeeBumpTransactionEnvelope.from_xdr(envelope_xdr, network_passphrase)
+        # Decoded once, as the signer decodes it (and refuses what it would refuse, the same
+        # way); stellar-sdk's models are built from that XDR object, and the hash is the one
+        # the signer signs.
+        envelope = decode_envelope(envelope_xdr)
+        transaction_hash = hash_for(signatures_and_transaction(envelope)[1], network_passphrase)
+        if envelope.fee_bump is not None:
+            bump = FeeBumpTransactionEnvelope.from_xdr_object(envelope, network_passphrase)
             inner = bump.transaction.inner_transaction_envelope.transaction
-            fee_source = _account(bump.transaction.fee_source)
             return TransactionSummary(
                 _account(inner.source),
                 tuple(map(_operation, inner.operations)),
-                fee_source,
-                bump.hash_hex(),
+                _account(bump.transaction.fee_source),
+                transaction_hash.hex(),
             )
-        envelope = TransactionEnvelope.from_xdr(envelope_xdr, network_passphrase)
-        transaction = envelope.transaction
+        transaction = TransactionEnvelope.from_xdr_object(envelope, network_passphrase).transaction
         return TransactionSummary(
             _account(transaction.source),
             tuple(map(_operation, transaction.operations)),
-            transaction_hash=envelope.hash_hex(),
+            transaction_hash=transaction_hash.hex(),
         )
 
     def operation_names(self) -> frozenset[str]:
