@@ -50,6 +50,8 @@ class CreateUserWallet:
 
     Reading first costs no extra round trip: the read is needed anyway, and its unit of work
     closes before the derivation starts. An unknown user costs that one read, whatever the key.
+    The read goes through `reader` (a read-only unit of work; `uow` itself if none is given):
+    a replay then writes nothing and opens no transaction.
     """
 
     def __init__(
@@ -58,8 +60,10 @@ class CreateUserWallet:
         key_generator: KeyGenerator,
         cipher: Cipher,
         escrowing: Escrowing = NO_ESCROW,
+        reader: UnitOfWork | None = None,
     ) -> None:
         self._uow = uow
+        self._reader = uow if reader is None else reader
         self._key_generator = key_generator
         self._cipher = cipher
         self._escrowing = escrowing
@@ -77,8 +81,8 @@ class CreateUserWallet:
         the read): what `__call__` does, and what CreateWallets does for each item of a batch.
         """
         user_id = check_id(Field.USER_ID, user_id)
-        async with self._uow as uow:
-            existing = await uow.wallets.get_by_existing_user(user_id)
+        async with self._reader as reader:
+            existing = await reader.wallets.get_by_existing_user(user_id)
         prepared = await key.prepared()
         if existing is not None:
             await self._check_key_opens(existing, prepared)

@@ -107,6 +107,15 @@ class Container(containers.DeclarativeContainer):
             on_queued=webhook_doorbell,
         ),
     )
+    # For reads only (GET requests, a creation's first read): autocommit, no BEGIN or ROLLBACK.
+    sql_read_unit_of_work = providers.Factory(
+        SqlUnitOfWork, engine=engine, timeout=settings.provided.db_timeout, read_only=True
+    )
+    read_unit_of_work = providers.Selector(
+        settings.provided.backend,
+        sql=sql_read_unit_of_work,
+        memory=providers.Factory(InMemoryUnitOfWork, store=memory_store, read_only=True),
+    )
     readiness_check = providers.Selector(
         settings.provided.backend,
         sql=providers.Singleton(
@@ -157,12 +166,13 @@ class Container(containers.DeclarativeContainer):
         key_generator=key_generator,
         cipher=cipher,
         escrowing=escrowing,
+        reader=read_unit_of_work,
     )
     # A batch: the same creation for each item, under one prepared key.
     create_wallets = providers.Factory(CreateWallets, create=create_user_wallet)
-    get_wallet_by_user = providers.Factory(GetWalletByUser, uow=unit_of_work)
+    get_wallet_by_user = providers.Factory(GetWalletByUser, uow=read_unit_of_work)
     register_user = providers.Factory(RegisterUser, uow=unit_of_work)
-    get_user = providers.Factory(GetUser, uow=unit_of_work)
+    get_user = providers.Factory(GetUser, uow=read_unit_of_work)
 
     signer = providers.Singleton(StellarTransactionSigner)
     # What each wallet may sign: its own policy, else WALLET_SIGNING_POLICY, else the built-in.
@@ -221,7 +231,7 @@ class Container(containers.DeclarativeContainer):
     )
     suspend_wallet = providers.Factory(SuspendWallet, uow=unit_of_work)
     resume_wallet = providers.Factory(ResumeWallet, uow=unit_of_work)
-    list_wallet_events = providers.Factory(ListWalletEvents, uow=unit_of_work)
+    list_wallet_events = providers.Factory(ListWalletEvents, uow=read_unit_of_work)
     verify_audit_trail = providers.Factory(VerifyAuditTrail, uow_factory=unit_of_work.provider)
     rewrap_all = providers.Factory(
         RewrapAll,

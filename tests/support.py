@@ -321,15 +321,20 @@ def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyG
 @contextmanager
 def faulty_ports(container: Container, faults: Faults) -> Iterator[FaultyKeyGenerator]:
     """Make every use case of the container run on fault-injecting ports: each unit of work (all
-    its repositories and its commit), the key generator and the cipher. Yields the key generator,
-    which remembers every seed it made.
+    its repositories and its commit, read-only ones too), the key generator and the cipher.
+    Yields the key generator, which remembers every seed it made.
     """
-    real_uow = container.unit_of_work.providers[container.settings().backend]
+    backend = container.settings().backend
+    real_uow = container.unit_of_work.providers[backend]
+    real_reader = container.read_unit_of_work.providers[backend]
     key_generator = FaultyKeyGenerator(container.key_generator(), faults)
     cipher = FaultyCipher(container.cipher(), faults)
     with (
         container.unit_of_work.override(
             providers.Factory(FaultyUnitOfWork, inner=real_uow, faults=providers.Object(faults))
+        ),
+        container.read_unit_of_work.override(
+            providers.Factory(FaultyUnitOfWork, inner=real_reader, faults=providers.Object(faults))
         ),
         container.key_generator.override(providers.Object(key_generator)),
         container.cipher.override(providers.Object(cipher)),

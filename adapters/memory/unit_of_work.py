@@ -211,7 +211,7 @@ class InMemoryUnitOfWork:
     until commit; leaving the block without commit, or by an exception, discards them.
 
     With webhook endpoints, every event recorded queues its deliveries in the same transaction,
-    and a commit that queued any tells `on_queued`.
+    and a commit that queued any tells `on_queued`. A `read_only` one cannot commit.
     """
 
     users: InMemoryUserRepository
@@ -228,10 +228,13 @@ class InMemoryUnitOfWork:
         store: InMemoryStore,
         webhook_endpoints: Sequence[str] = (),
         on_queued: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._store = store
         self._webhook_endpoints = webhook_endpoints
         self._on_queued = on_queued
+        self._read_only = read_only
         self._tx: _Transaction | None = None
 
     async def __aenter__(self) -> Self:
@@ -261,6 +264,8 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         if self._tx is None or self._tx.ended.is_set():
             raise RuntimeError("commit outside an open unit of work")
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work has nothing to commit")
         self._tx.end(commit=True)
         if self._tx.queued_deliveries and self._on_queued is not None:
             self._on_queued()

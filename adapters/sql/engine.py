@@ -14,6 +14,9 @@ from sqlalchemy.pool import NullPool
 
 READ_ONLY = "wallet_orchestrator_read_only"
 """Execution option for connections that only read: on SQLite they take no write lock."""
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+"""Execution options for a connection whose statements each run on their own, in no
+transaction: no BEGIN and no ROLLBACK round trip (PostgreSQL), no lock held between them."""
 
 _DRIVERS = {
     "postgresql": "postgresql+asyncpg",
@@ -138,9 +141,12 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock up front: a deferred read that later writes can fail with
-        # "database is locked" instead of waiting out busy_timeout. Readers (WAL) need no lock.
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # "database is locked" instead of waiting out busy_timeout. Readers (WAL) need no lock;
+        # in autocommit they need no transaction either.
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == AUTOCOMMIT["isolation_level"]:
+            return
+        connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.delivery_repository import OutboxWriter, SqlDeliveryRepository
+from adapters.sql.engine import AUTOCOMMIT
 from adapters.sql.escrow_repository import SqlEscrowRepository
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.idempotency_repository import SqlIdempotencyRepository
@@ -41,6 +42,9 @@ class SqlUnitOfWork:
 
     With `webhook_endpoints`, every audit event written queues one delivery per endpoint in the
     same transaction; a commit that queued any then tells `on_queued` (the dispatcher's doorbell).
+
+    `read_only`: the unit of work reads and never writes: its statements run in autocommit, each
+    on its own (no BEGIN, no ROLLBACK), and commit() raises. For the reads of GET requests.
     """
 
     users: SqlUserRepository
@@ -52,15 +56,18 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyRepository
     deliveries: SqlDeliveryRepository
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the engine, its deadline, and options by name
         self,
         engine: AsyncEngine,
         timeout: float | None = None,
         on_connection: Callable[[float], None] | None = None,
         webhook_endpoints: Sequence[str] = (),
         on_queued: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._timeout = timeout
         self._on_connection = on_connection
         self._webhook_endpoints = webhook_endpoints
@@ -107,6 +114,8 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit outside an open unit of work")
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work has nothing to commit")
         await self._connection.commit()
         if self._outbox is not None and self._outbox.queued and self._on_queued is not None:
             self._on_queued()
@@ -130,7 +139,10 @@ class SqlUnitOfWork:
         if self._on_connection is not None:
             self._on_connection(time.perf_counter() - started)
         try:
-            await connection.begin()
+            if self._read_only:
+                await connection.execution_options(**AUTOCOMMIT)
+            else:
+                await connection.begin()
         except BaseException:
             await _release(connection, suspect=True)
             raise

@@ -499,6 +499,7 @@ def _sent(method: str, path: str) -> Step:
 async def _failing_storage(world: World) -> None:
     """Every unit of work fails, as nothing expects it to."""
     world.container.unit_of_work.override(providers.Factory(_BrokenUnitOfWork))
+    world.container.read_unit_of_work.override(providers.Factory(_BrokenUnitOfWork))
 
 
 async def _failing_inspector(world: World) -> None:
