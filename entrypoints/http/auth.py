@@ -99,9 +99,12 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
 
 
 def needs(scope: Scope) -> Guard:
-    """A route guard: the request's token must have `scope` (403 insufficient-scope if not)."""
+    """A route guard: the request's token must have `scope` (403 insufficient-scope if not).
+    A coroutine function: Litestar runs a plain function guard in its thread pool, a thread hop
+    per request for a set lookup.
+    """
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         caller = connection.auth
         if not isinstance(caller, Caller) or scope not in caller.scopes:
             raise PermissionDeniedException(lacks_scope(scope))
