@@ -33,14 +33,18 @@ def run_sync(coroutine: Coroutine[Any, Any, None]) -> None:
 
 
 @contextmanager
-def throwaway_database(purpose: str) -> Iterator[str]:
+def throwaway_database(purpose: str, *, flush_commits: bool = True) -> Iterator[str]:
     """The URL of a uniquely named database created on the server at TEST_DATABASE_URL, dropped
-    on exit. Raises PostgresUnavailable when the server cannot create it.
+    on exit. Raises PostgresUnavailable when the server cannot create it. With `flush_commits`
+    False its sessions commit without waiting for the WAL to reach the disk (synchronous_commit
+    off: what a crash of the server could lose, nothing a crash of a client could).
     """
     server_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
     name = f"wallet_orchestrator_{purpose}_{os.getpid()}_{secrets.token_hex(4)}"
     try:
         run_sync(_admin(server_url, f'CREATE DATABASE "{name}"'))
+        if not flush_commits:
+            run_sync(_admin(server_url, f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except (OSError, asyncpg.PostgresError) as error:
         raise PostgresUnavailable(
             f"No PostgreSQL server at TEST_DATABASE_URL ({server_url}): "
