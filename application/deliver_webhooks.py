@@ -29,10 +29,7 @@ class Doorbell:
         self._rung = asyncio.Event()
 
     def ring(self) -> None:
-        self._rung.set()
-
-    def __call__(self) -> None:
-        """Ring it: what a unit of work calls after a commit that queued deliveries."""
+        """What a unit of work calls after a commit that queued deliveries."""
         self._rung.set()
 
     async def wait(self, seconds: float) -> None:

@@ -95,7 +95,7 @@ class Container(containers.DeclarativeContainer):
         engine=engine,
         timeout=settings.provided.db_timeout,
         webhook_endpoints=webhook_endpoints,
-        on_queued=webhook_doorbell,
+        on_queued=webhook_doorbell.provided.ring,
     )
     unit_of_work = providers.Selector(
         settings.provided.backend,
@@ -104,7 +104,7 @@ class Container(containers.DeclarativeContainer):
             InMemoryUnitOfWork,
             store=memory_store,
             webhook_endpoints=webhook_endpoints,
-            on_queued=webhook_doorbell,
+            on_queued=webhook_doorbell.provided.ring,
         ),
     )
     # For reads only (GET requests, a creation's first read): autocommit, no BEGIN or ROLLBACK.

@@ -255,7 +255,7 @@ class _Counter:
     def __init__(self, rung: list[int]) -> None:
         self._rung = rung
 
-    def __call__(self) -> None:
+    def ring(self) -> None:
         self._rung.append(1)
 
 
