@@ -12,6 +12,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from adapters.sql.aiosqlite_stop import stop_at_most_once
+
 READ_ONLY = "wallet_orchestrator_read_only"
 """Execution option for connections that only read: on SQLite they take no write lock."""
 AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
@@ -105,6 +107,7 @@ def one_off_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
     options (prepared-statement mode, connect timeout): for a read outside the pool.
     """
     if url.get_backend_name() == "sqlite":
+        stop_at_most_once()
         return create_async_engine(url, poolclass=NullPool, hide_parameters=True)
     return create_async_engine(
         url, poolclass=NullPool, connect_args=_asyncpg_connect_args(pool), hide_parameters=True
@@ -119,6 +122,7 @@ def _asyncpg_connect_args(pool: PoolSettings) -> dict[str, Any]:
 
 
 def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
+    stop_at_most_once()
     engine = create_async_engine(
         url,
         pool_size=pool.size,
