@@ -1,19 +1,22 @@
-"""Instructions per wallet creation, in process on the in-memory adapters, counted by callgrind.
+"""Instructions per wallet creation or read, in process on the in-memory adapters (callgrind).
 
 Runs itself twice under `valgrind --tool=callgrind` (PYTHONHASHSEED=0): once with only the set-up,
-once with COUNT creations more through the container's create_user_wallet use case, and prints
-(Ir(COUNT) - Ir(0)) / COUNT. Instruction counts repeat where wall-clock times do not, so two
-versions of the code can be compared on a busy machine. Needs valgrind.
+once with COUNT calls more of the container's create_user_wallet use case (get_wallet_by_user in
+`get` mode), and prints (Ir(COUNT) - Ir(0)) / COUNT. Instruction counts repeat where wall-clock
+times do not, so two versions of the code can be compared on a busy machine. Needs valgrind.
 
-    uv run python bench/creation_instructions.py [--mode warm|unknown] [--count N] [--tree DIR]
+    uv run python bench/creation_instructions.py [--mode warm|unknown|get] [--count N] [--tree DIR]
 
 - warm: creations for registered users under one caller key, cached during the set-up, so that
   no creation derives a key (the hot path);
-- unknown: creations for users that do not exist, each under a key never seen before.
+- unknown: creations for users that do not exist, each under a key never seen before;
+- get: GetWalletByUser reads of wallets the set-up created (one for each of the USERS users,
+  whatever COUNT), no key involved.
 
 `--tree DIR` measures another checkout (`git worktree add /tmp/wt-before <commit>`) on this
-environment. Bounded: at most 1000 creations a run (default 1000 warm, 20 unknown: an unknown
-one may cost an Argon2id derivation, which takes seconds under valgrind); 3 to 4 minutes a run.
+environment. Bounded: at most 1000 calls a run (default 1000 warm or get, 20 unknown: an unknown
+creation may cost an Argon2id derivation, which takes seconds under valgrind); 3 to 4 minutes a
+run.
 """
 
 import argparse
@@ -24,10 +27,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 1000
 """Users registered in every run, whatever COUNT: both runs pay the same set-up."""
+MODES = ("warm", "unknown", "get")
 KEY = "benchmark caller key 0123456789abcdef"
 
 
@@ -61,12 +69,32 @@ async def _creations(tree: Path, mode: str, count: int) -> None:
         # and then every later opening pays an HMAC to confirm its own key.
         if not await create(f"u{USERS}", KEY) or await create("nobody", KEY):
             raise SystemExit("the set-up's creations went wrong")
+        if mode == "get":
+            await _reads(container, count)
+            return
         for n in range(count):
             made = await (
                 create(f"u{n}", KEY) if mode == "warm" else create(f"nobody-{n}", f"{KEY} {n:06d}")
             )
             if made != (mode == "warm"):
                 raise SystemExit(f"creation {n} went wrong")
+
+
+async def _reads(container: "Container", count: int) -> None:
+    """`count` reads of wallets created first for each of the USERS users (whatever `count`),
+    after one read of the set-up's wallet."""
+    from application.create_user_wallet import CreateWalletRequest  # noqa: PLC0415
+    from domain.secrets import EncryptionKey  # noqa: PLC0415
+
+    with EncryptionKey.from_text(KEY) as key:
+        for n in range(USERS):
+            await container.create_user_wallet()(CreateWalletRequest(f"u{n}", key))
+    read = container.get_wallet_by_user
+    if (await read()(f"u{USERS}")).user_id != f"u{USERS}":
+        raise SystemExit("the set-up's read went wrong")
+    for n in range(count):
+        if (await read()(f"u{n}")).user_id != f"u{n}":
+            raise SystemExit(f"read {n} went wrong")
 
 
 def _instructions(tree: Path, mode: str, count: int) -> int:
@@ -89,13 +117,15 @@ def _instructions(tree: Path, mode: str, count: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("warm", "unknown"), default="warm")
-    parser.add_argument("--count", type=int, help=f"creations (default {USERS} warm, 20 unknown)")
+    parser.add_argument("--mode", choices=MODES, default="warm")
+    parser.add_argument(
+        "--count", type=int, help=f"calls (default {USERS} warm or get, 20 unknown)"
+    )
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     tree = args.tree.resolve()
-    count = args.count if args.count is not None else (USERS if args.mode == "warm" else 20)
+    count = args.count if args.count is not None else (20 if args.mode == "unknown" else USERS)
     if not 1 <= count <= USERS and not (args.inner and count == 0):
         parser.error(f"--count must be between 1 and {USERS}")
     if args.inner:
@@ -105,7 +135,7 @@ def main() -> None:
     total = _instructions(tree, args.mode, count)
     print(
         f"{tree} {args.mode}: Ir(0)={base:,} Ir({count})={total:,} "
-        f"per creation={(total - base) / count:,.0f}"
+        f"per call={(total - base) / count:,.0f}"
     )
 
 

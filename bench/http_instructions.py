@@ -13,7 +13,10 @@ set-up that does not depend on N (N at most POOL), then N requests through the A
 - sign: POST /wallets/user/{id}/sign of a payment from the wallet's own account, no policy set;
 - sign-policy: the same, the wallet's own policy holding a native perDay limit;
 - users: POST /users, a new user each time;
-- users-keyed: the same with an Idempotency-Key header, a new key each time.
+- users-keyed: the same with an Idempotency-Key header, a new key each time;
+- get: GET /wallets/user/{id} of a wallet the set-up created (READERS of them, in turn);
+- replay: POST /wallets/create-user-wallet for a user of those wallets, under the key that
+  created it: the existing wallet, 200.
 
 The set-up makes the scenario's request once, so one-time costs (imports, caches) are in it, and
 the instructions per request are (Ir(N) - Ir(0)) / N. `--callgrind` measures that, one process
@@ -64,7 +67,9 @@ KEY = "a caller key of at least 16 characters"
 DESTINATION = "GAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3QZ6Q"
 TESTNET = Network.TESTNET_NETWORK_PASSPHRASE
 DAILY_LIMIT = {"limits": [{"asset": "native", "perDay": "1000000000"}]}
-SCENARIOS = ("create", "sign", "sign-policy", "users", "users-keyed")
+READERS = 50
+"""Wallets created for `get` and `replay` whatever N; request n reads wallet n mod READERS."""
+SCENARIOS = ("create", "sign", "sign-policy", "users", "users-keyed", "get", "replay")
 REQUIRES = {
     "sign-policy": "application.signing_policy",
     "users-keyed": "entrypoints.http.idempotency",
@@ -115,6 +120,16 @@ class Bench:
             await self.call("PUT", "/wallets/user/signer/policy", DAILY_LIMIT, 200)
         return lambda _: self.call("POST", "/wallets/user/signer/sign", body, 200)
 
+    async def reads(self, *, replay: bool) -> Request:
+        for n in range(READERS):
+            await self.wallet(f"r{n}")
+        if replay:
+            body = {"encryptionKey": KEY}
+            return lambda n: self.call(
+                "POST", "/wallets/create-user-wallet", body | {"userId": f"r{n % READERS}"}, 200
+            )
+        return lambda n: self.call("GET", f"/wallets/user/r{n % READERS}", None, 200)
+
     def registrations(self, *, keyed: bool) -> Request:
         def register(n: int) -> Awaitable[object]:
             key = {"Idempotency-Key": f"bench-{n:06d}"} if keyed else {}
@@ -135,6 +150,8 @@ async def run(scenario: str, count: int) -> float:
                 request = await bench.creations(count)
             elif scenario.startswith("sign"):
                 request = await bench.signatures(policy=scenario == "sign-policy")
+            elif scenario in {"get", "replay"}:
+                request = await bench.reads(replay=scenario == "replay")
             else:
                 request = bench.registrations(keyed=scenario == "users-keyed")
             await request(-1)  # every code path has run once before the count

@@ -107,8 +107,9 @@ def wrk_latency(
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise SystemExit(f"wrk saw {errors[1]} failed responses:\n{output}")
-    p50 = re.search(r"^\s+50%\s+(\S+)$", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)$", output, re.MULTILINE)
+    # wrk pads a figure in seconds ("1.64s ") to the width of one in ms or us.
+    p50 = re.search(r"^\s+50%\s+(\S+)\s*$", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)\s*$", output, re.MULTILINE)
     if rate is None or p50 is None or p99 is None:
         raise SystemExit(f"wrk printed no rate:\n{output}")
     return float(rate[1]), milliseconds(p50[1]), milliseconds(p99[1])

@@ -1,6 +1,7 @@
 """Scenarios 2 and 3 over HTTP against a fresh `serve` process: wrk's create, replay and GET
-rates per worker count, and creations of new users sent open loop at a fixed rate (after a
-warm-up whose slowest request is reported apart)."""
+rates per worker count, wrk's create rate on the embedded SQLite default (one worker), and
+creations of new users sent open loop at a fixed rate (after a warm-up whose slowest request is
+reported apart)."""
 
 import asyncio
 import tempfile
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from bench.load_tools import WRK_CREATE, WRK_GET, WRK_REPLAY, Throughput, wrk
 from bench.open_loop import run_open_loop
-from bench.seed_data import seed_users
-from bench.suite_settings import KEY, TOKEN, WARMUP_SECONDS
+from bench.seed_data import migrate, seed_sqlite_users, seed_users
+from bench.suite_settings import KEY, PRESET_USERS, TOKEN, WARMUP_SECONDS
 from harness.servers import serving
 
 
@@ -27,6 +28,20 @@ def http_rates(url: str, workers: int, seconds: float) -> dict[str, tuple[Throug
             lua = template.replace("PREFIX", f'"{prefix}"').replace("EXISTING", "500")
             rates[name] = wrk(server.base_url, lua, seconds)
     return rates
+
+
+def sqlite_creations(seconds: float) -> tuple[Throughput, str]:
+    """wrk's creations of new users (32 connections) on one worker whose database is the
+    embedded SQLite default, a file in a temporary directory: migrated, then seeded with users
+    (PRESET_USERS per wrk thread) before the server starts.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp) / "wallets.db"
+        url = f"sqlite:///{database}"
+        migrate(url)
+        seed_sqlite_users(database, ["sq-1", "sq-2"], PRESET_USERS)
+        with serving(url, Path(tmp) / "log", token=TOKEN, workers=1) as server:
+            return wrk(server.base_url, WRK_CREATE.replace("PREFIX", '"sq"'), seconds)
 
 
 def creation_request(prefix: str) -> Callable[[int], bytes]:

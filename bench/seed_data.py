@@ -1,9 +1,14 @@
-"""The suite's database: the schema migrated in, users seeded for the load generators, and
-stored wallets grown for the growth figures (each with its user and its created event)."""
+"""The suite's databases: the schema migrated in, users seeded for the load generators (in
+PostgreSQL, and in the embedded SQLite file), and stored wallets grown for the growth figures
+(each with its user and its created event)."""
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 
@@ -47,6 +52,22 @@ async def seed_users(url: str, prefixes: list[str], count: int) -> None:
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
+
+
+def seed_sqlite_users(path: Path, prefixes: list[str], count: int) -> None:
+    """seed_users on a migrated SQLite file: users <prefix>-1 to <prefix>-<count>, stamped now as
+    the service stores timestamps (naive UTC, as SQLAlchemy writes them in SQLite)."""
+    now = datetime.now(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with closing(sqlite3.connect(path)) as connection:
+        for prefix in prefixes:
+            connection.execute(
+                "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?2) "
+                "INSERT INTO users SELECT ?1 || '-' || n, ?1 || '-' || n || '@bench.example', "
+                "?3, ?3 FROM g",
+                (prefix, count, now),
+            )
+        connection.commit()
+        connection.execute("ANALYZE")
 
 
 async def grow_to(url: str, have: int, want: int) -> None:
