@@ -16,6 +16,8 @@ from adapters.sql.aiosqlite_stop import stop_at_most_once
 
 READ_ONLY = "wallet_orchestrator_read_only"
 """Execution option for connections that only read: on SQLite they take no write lock."""
+NO_BEGIN = "wallet_orchestrator_no_begin"
+"""Execution option (SQLite): no BEGIN is sent, so each statement runs on its own."""
 AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 """Execution options for a connection whose statements each run on their own, in no
 transaction: no BEGIN and no ROLLBACK round trip (PostgreSQL), no lock held between them."""
@@ -102,6 +104,17 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
     return engine
 
 
+def statement_by_statement(engine: AsyncEngine) -> dict[str, Any]:
+    """The execution options of a connection that only reads, each statement on its own.
+    PostgreSQL: AUTOCOMMIT (no BEGIN or ROLLBACK round trip). SQLite: no BEGIN, its driver
+    left as it is (the connection is in autocommit already, see _sqlite_engine); switching its
+    isolation level would cost a PRAGMA and a rollback on the way back to the pool.
+    """
+    if engine.dialect.name == "sqlite":
+        return {READ_ONLY: True, NO_BEGIN: True}
+    return AUTOCOMMIT
+
+
 def one_off_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
     """An engine without a pool, each connection closed after use, with the pool's driver
     options (prepared-statement mode, connect timeout): for a read outside the pool.
@@ -128,6 +141,9 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
         pool_size=pool.size,
         max_overflow=0,
         pool_timeout=pool.acquire_timeout,
+        # A Connection closed in a transaction rolls it back itself; one closed after its commit
+        # needs no rollback: the pool's own reset would be one more trip to the driver's thread.
+        pool_reset_on_return=None,
         connect_args={"timeout": pool.sqlite_busy_timeout_ms / 1000},
         hide_parameters=True,
     )
@@ -148,7 +164,7 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
         # "database is locked" instead of waiting out busy_timeout. Readers (WAL) need no lock;
         # in autocommit they need no transaction either.
         options = connection.get_execution_options()
-        if options.get("isolation_level") == AUTOCOMMIT["isolation_level"]:
+        if options.get(NO_BEGIN) or options.get("isolation_level") == AUTOCOMMIT["isolation_level"]:
             return
         connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.delivery_repository import OutboxWriter, SqlDeliveryRepository
-from adapters.sql.engine import AUTOCOMMIT
+from adapters.sql.engine import statement_by_statement
 from adapters.sql.escrow_repository import SqlEscrowRepository
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.idempotency_repository import SqlIdempotencyRepository
@@ -43,8 +43,9 @@ class SqlUnitOfWork:
     With `webhook_endpoints`, every audit event written queues one delivery per endpoint in the
     same transaction; a commit that queued any then tells `on_queued` (the dispatcher's doorbell).
 
-    `read_only`: the unit of work reads and never writes: its statements run in autocommit, each
-    on its own (no BEGIN, no ROLLBACK), and commit() raises. For the reads of GET requests.
+    `read_only`: the unit of work reads and never writes: its statements run each on its own
+    (no BEGIN; on PostgreSQL no ROLLBACK either), and commit() raises. For the reads of GET
+    requests.
     """
 
     users: SqlUserRepository
@@ -140,7 +141,7 @@ class SqlUnitOfWork:
             self._on_connection(time.perf_counter() - started)
         try:
             if self._read_only:
-                await connection.execution_options(**AUTOCOMMIT)
+                await connection.execution_options(**statement_by_statement(self._engine))
             else:
                 await connection.begin()
         except BaseException:
@@ -155,9 +156,7 @@ async def _release(connection: AsyncConnection, *, suspect: bool) -> None:
     """
     if not suspect:
         try:
-            if connection.in_transaction():
-                await connection.rollback()
-            await connection.close()
+            await connection.close()  # rolls back a transaction still open
         except BaseException:
             await _discard(connection)
             raise
