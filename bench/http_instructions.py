@@ -46,7 +46,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +55,16 @@ import httpx
 from stellar_sdk import Account, Asset, Network, TransactionBuilder
 
 import entrypoints
+from adapters.crypto.envelope import KdfParams
 from application.register_user import RegisterUserRequest
+from bench.suite_settings import TOKEN
 from entrypoints.container import Container, open_container
 from entrypoints.http.app import create_app
-from tests.support import AUTH, settings_for
+from entrypoints.settings import Settings
 
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+CHEAP_KDF = KdfParams(memory_kib=64, iterations=1)
+"""The set-ups derive a key or two: cheaply, as the requests measured derive none."""
 POOL = 2000
 """Users registered for `create` whatever N (so at most this many creations)."""
 KEY = "a caller key of at least 16 characters"
@@ -141,7 +145,9 @@ class Bench:
 async def run(scenario: str, count: int) -> float:
     """Set up `scenario`, then make `count` requests; the seconds those took."""
     # The key stays cached however slowly valgrind runs.
-    settings = replace(settings_for("memory://"), key_cache_ttl=1e7)
+    settings = Settings(
+        database_url="memory://", api_tokens=(TOKEN,), kdf=CHEAP_KDF, key_cache_ttl=1e7
+    )
     async with open_container(settings) as container:
         transport = httpx.ASGITransport(app=create_app(container))  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

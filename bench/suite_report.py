@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bench.load_tools import Throughput
 from bench.scenarios_growth import GROWTH_LEVELS, GROWTH_RATE, MEMORY_CHECKPOINTS
+from bench.scenarios_http import SQLITE_CONNECTIONS
 from bench.suite_settings import RESULTS, SECONDS, WARMUP_SECONDS
 
 Row = tuple[str, str, str]
@@ -131,7 +132,10 @@ def _sqlite_rows(figures: SuiteFigures) -> list[Row]:
     measured, p99 = figures.sqlite
     return [
         (
-            f"HTTP create on embedded SQLite, 1 worker, wrk 32 connections (p99 {p99})",
+            (
+                f"HTTP create on embedded SQLite, 1 worker, wrk {SQLITE_CONNECTIONS} connections "
+                f"(p99 {p99})"
+            ),
             f"{measured.rate:,.0f}/s",
             f"machine CPU {measured.cpu_ms:.2f} ms each (reported, no target)",
         )

@@ -6,6 +6,7 @@ without a target; the in-process creations keep their ratio to the crypto floor,
 import pytest
 
 from bench.load_tools import Throughput
+from bench.scenarios_http import SQLITE_CONNECTIONS
 from bench.suite_report import Row, SuiteFigures, render
 
 FIGURES = SuiteFigures(
@@ -69,7 +70,8 @@ def test_growth_and_memory_are_held_to_their_targets(rows: list[Row]) -> None:
 def test_sqlite_follows_the_http_rows_without_a_target(rows: list[Row]) -> None:
     names = [name for name, _, _ in rows]
     sqlite = names.index(
-        "HTTP create on embedded SQLite, 1 worker, wrk 32 connections (p99 45.0 ms)"
+        f"HTTP create on embedded SQLite, 1 worker, wrk {SQLITE_CONNECTIONS} connections "
+        "(p99 45.0 ms)"
     )
     assert names[sqlite - 1].startswith("HTTP get, 1 worker(s)")
     assert names[sqlite + 1].startswith("HTTP creation latency at half the peak")
