@@ -14,6 +14,7 @@ import httpx
 import msgspec
 import pytest
 
+from domain.model import MAX_ID_CHARS
 from entrypoints.container import Container
 from entrypoints.http import examples
 from entrypoints.http.request_checks import (
@@ -287,3 +288,14 @@ async def test_headers_over_the_limit_are_431_before_the_token_is_read(
         CREATE, json=BODIES[CREATE], headers={**AUTH, "X-Padding": "x" * MAX_HEADER_BYTES}
     )
     _refused(response, status=431)
+
+
+async def test_a_bad_id_in_the_path_is_named_as_in_a_body(client: httpx.AsyncClient) -> None:
+    too_long = "x" * (MAX_ID_CHARS + 1)
+    in_path = await client.get(f"/wallets/user/{too_long}", headers=AUTH)
+    body = {"userId": too_long, "encryptionKey": "a caller key of 16+ characters"}
+    in_body = await client.post(CREATE, json=body, headers=AUTH)
+    for response in (in_path, in_body):
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["errors"] == [f"userId: Expected `str` of length <= {MAX_ID_CHARS}"]
