@@ -29,7 +29,8 @@ from domain.model import utc_now
 from domain.ports import UnitOfWork
 
 HEADER = "idempotency-key"
-REPLAYED = b"idempotent-replayed"
+REPLAYED_HEADER = "Idempotent-Replayed"
+REPLAYED = REPLAYED_HEADER.lower().encode()
 OPT = "idempotency"
 """A route's `opt` key: REPLAY (its answers are kept) or RERUN (a repeat runs again)."""
 REPLAY, RERUN = "replay", "rerun"

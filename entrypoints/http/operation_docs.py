@@ -11,7 +11,16 @@ from typing import Any
 import msgspec
 from litestar.enums import ParamType
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Example, OpenAPIType, Operation, Parameter, RequestBody, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIHeader,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 
 from entrypoints.http import idempotency, request_checks
 from entrypoints.http.auth import needs
@@ -130,6 +139,10 @@ def _operation_class(examples: tuple[NamedExample, ...], *, keyed: str | None) -
                     _bound_integer(parameter.schema)
             if keyed is not None:
                 self.parameters = [*(self.parameters or ()), _idempotency_key(keyed)]
+            if keyed == idempotency.REPLAY:
+                for status, response in (self.responses or {}).items():
+                    if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                        response.headers = {**(response.headers or {}), **_REPLAYED}
 
     return DocumentedOperation
 
@@ -141,6 +154,17 @@ _KEY_MEANINGS = {
     idempotency.RERUN: "This operation's answer holds a secret and is never kept: a repeat with "
     "the same key waits for the first request if it still runs, then runs again (another "
     "answer, another event); the key used for another request meanwhile is refused.",
+}
+
+
+_REPLAYED = {
+    idempotency.REPLAYED_HEADER: OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+        description="Present on an answer kept for an earlier request with the same "
+        "Idempotency-Key, sent again without running.",
+        required=False,
+        example="true",
+    )
 }
 
 

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
-from entrypoints.http.idempotency import OPT, RERUN
+from entrypoints.http.idempotency import OPT, REPLAY, RERUN
 from tests.http.keyed_routes import (
     KEYED_ROUTES,
     OTHER_AUTH,
@@ -112,6 +112,19 @@ def test_no_read_takes_a_key() -> None:
 def test_the_document_shows_the_header_on_exactly_the_keyed_routes() -> None:
     keyed = {route for route, opt in _route_table().items() if opt is not None}
     assert _documented_as_keyed() == keyed
+
+
+def test_the_successes_of_exactly_the_replaying_routes_document_the_replayed_header() -> None:
+    replaying = {route for route, opt in _route_table().items() if opt == REPLAY}
+    assert replaying
+    for route, operation in _operations().items():
+        for status, response in operation["responses"].items():
+            header = response.get("headers", {}).get("Idempotent-Replayed")
+            if route in replaying and status.startswith("2"):
+                assert header is not None, (route, status)
+                assert header["schema"] == {"type": "string", "enum": ["true"]}
+            else:
+                assert header is None, (route, status)
 
 
 def test_the_keyed_routes_and_only_they_document_the_keys_problems() -> None:
