@@ -107,7 +107,7 @@ class Container(containers.DeclarativeContainer):
             on_queued=webhook_doorbell.provided.ring,
         ),
     )
-    # For reads only (GET requests, a creation's first read): autocommit, no BEGIN or ROLLBACK.
+    # For reads only (GET requests, a creation's first read): each statement on its own, no BEGIN.
     sql_read_unit_of_work = providers.Factory(
         SqlUnitOfWork, engine=engine, timeout=settings.provided.db_timeout, read_only=True
     )
