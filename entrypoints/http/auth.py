@@ -7,18 +7,19 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
 )
-from litestar.types import ASGIApp, Guard
+from litestar.types import ASGIApp
 
 from entrypoints.scopes import Scope, with_scopes
 
 PUBLIC = "exclude_from_auth"
 """Handler `opt` key that marks a route as public (health, readiness)."""
 PUBLIC_PATHS = ["^/schema(/|$)"]
+SCOPE = "scope"
+"""Handler `opt` key: the Scope a request's token needs for that route."""
 
 
 NO_VALID_TOKEN = "a valid 'Authorization: Bearer <token>' header is required"  # noqa: S105
@@ -75,7 +76,11 @@ def _digest(token: str) -> bytes:
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Rejects with 401 every request to a non-public route without an accepted bearer token."""
+    """Rejects with 401 every request to a non-public route without an accepted bearer token,
+    and with 403 insufficient-scope one whose token lacks the scope its route's `opt` names
+    (SCOPE). Checked here rather than by a Litestar guard, which copies the route handler on
+    every request.
+    """
 
     def __init__(self, app: ASGIApp, tokens: ApiTokens) -> None:
         # Litestar's default lets OPTIONS and HEAD through unauthenticated; HEAD runs the GET's
@@ -95,21 +100,10 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
             caller = self._tokens.caller(presented.strip())
         if caller is None:
             raise NotAuthorizedException(NO_VALID_TOKEN)
+        needed: Scope | None = connection.route_handler.opt.get(SCOPE)
+        if needed is not None and needed not in caller.scopes:
+            raise PermissionDeniedException(lacks_scope(needed))
         return AuthenticationResult(user=caller.token_id, auth=caller)
-
-
-def needs(scope: Scope) -> Guard:
-    """A route guard: the request's token must have `scope` (403 insufficient-scope if not).
-    A coroutine function: Litestar runs a plain function guard in its thread pool, a thread hop
-    per request for a set lookup.
-    """
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        caller = connection.auth
-        if not isinstance(caller, Caller) or scope not in caller.scopes:
-            raise PermissionDeniedException(lacks_scope(scope))
-
-    return guard
 
 
 def lacks_scope(scope: Scope) -> str:

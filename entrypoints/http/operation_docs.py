@@ -23,7 +23,7 @@ from litestar.openapi.spec import (
 )
 
 from entrypoints.http import idempotency, request_checks
-from entrypoints.http.auth import needs
+from entrypoints.http.auth import SCOPE
 from entrypoints.http.doc_examples import NamedExample, ProblemExample
 from entrypoints.http.problems import HEADERS_TOO_LARGE, PROBLEM_JSON
 from entrypoints.http.schemas.problems import ProblemBody
@@ -92,10 +92,14 @@ class OperationDocs:
             "responses": self.responses,
             "operation_class": self.operation_class,
         }
+        opt: dict[str, Any] = {}
         if self.scope is not None:
-            route |= {"guards": [needs(self.scope)], "security": [{BEARER: [str(self.scope)]}]}
+            opt[SCOPE] = self.scope
+            route["security"] = [{BEARER: [str(self.scope)]}]
         if self.idempotency is not None:
-            route["opt"] = {idempotency.OPT: self.idempotency}
+            opt[idempotency.OPT] = self.idempotency
+        if opt:
+            route["opt"] = opt
         return route
 
 
