@@ -5,6 +5,7 @@ translation into the domain's StoreUnavailable, so that no caller needs to know 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg
 import sqlalchemy.exc
 
 from domain.errors import StoreUnavailable
@@ -42,6 +43,11 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         if getattr(error.orig, "sqlstate", None) in RETRY_LATER_SQLSTATES:
             return True
+    if isinstance(error, asyncpg.PostgresError):  # from a statement sent by asyncpg itself
+        return (
+            isinstance(error, asyncpg.PostgresConnectionError)
+            or error.sqlstate in RETRY_LATER_SQLSTATES
+        )
     return isinstance(error, UNAVAILABLE_ERRORS)
 
 

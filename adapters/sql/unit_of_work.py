@@ -16,11 +16,13 @@ from adapters.sql.engine import statement_by_statement
 from adapters.sql.escrow_repository import SqlEscrowRepository
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.idempotency_repository import SqlIdempotencyRepository
+from adapters.sql.pg_direct import DIRECT_ERRORS, DirectConnection
+from adapters.sql.pg_repositories import PgWalletRepository
 from adapters.sql.policy_repositories import SqlPolicyRepository, SqlSpendingRepository
 from adapters.sql.user_repository import SqlUserRepository
 from adapters.sql.wallet_repositories import SqlWalletEventRepository, SqlWalletRepository
 
-_CONNECTION_SUSPECT = (TimeoutError, asyncio.CancelledError, DBAPIError, OSError)
+_CONNECTION_SUSPECT = (TimeoutError, asyncio.CancelledError, DBAPIError, OSError, *DIRECT_ERRORS)
 """Leaving by one of these, the connection may be mid-operation or dead: drop it, don't reuse it."""
 
 
@@ -46,6 +48,10 @@ class SqlUnitOfWork:
     `read_only`: the unit of work reads and never writes: its statements run each on its own
     (no BEGIN; on PostgreSQL no ROLLBACK either), and commit() raises. For the reads of GET
     requests.
+
+    On PostgreSQL the transaction (BEGIN, COMMIT, ROLLBACK) and the hot path's statements are
+    sent by asyncpg itself (pg_direct), the other statements by SQLAlchemy on the same
+    connection.
     """
 
     users: SqlUserRepository
@@ -75,6 +81,7 @@ class SqlUnitOfWork:
         self._on_queued = on_queued
         self._exits: AsyncExitStack | None = None
         self._connection: AsyncConnection | None = None
+        self._direct: DirectConnection | None = None
         self._outbox: OutboxWriter | None = None
 
     async def __aenter__(self) -> Self:
@@ -90,7 +97,11 @@ class SqlUnitOfWork:
         self._connection = connection
         self._outbox = outbox = OutboxWriter(connection, self._webhook_endpoints)
         self.users = SqlUserRepository(connection)
-        self.wallets = SqlWalletRepository(connection, outbox)
+        self.wallets = (
+            SqlWalletRepository(connection, outbox)
+            if self._direct is None
+            else PgWalletRepository(connection, outbox, self._direct)
+        )
         self.events = SqlWalletEventRepository(connection, outbox)
         self.escrows = SqlEscrowRepository(connection)
         self.policies = SqlPolicyRepository(connection)
@@ -117,7 +128,10 @@ class SqlUnitOfWork:
             raise RuntimeError("commit outside an open unit of work")
         if self._read_only:
             raise RuntimeError("a read-only unit of work has nothing to commit")
-        await self._connection.commit()
+        if self._direct is None:
+            await self._connection.commit()
+        else:
+            await self._direct.commit()
         if self._outbox is not None and self._outbox.queued and self._on_queued is not None:
             self._on_queued()
 
@@ -126,42 +140,54 @@ class SqlUnitOfWork:
         """A pooled connection in a transaction, released on exit: back to the pool, or
         discarded if the exit leaves its state in doubt.
         """
-        connection = await self._connect()
+        connection, self._direct = await self._connect()
+        direct = self._direct
         try:
             yield connection
         except BaseException as error:
-            await _release(connection, suspect=isinstance(error, _CONNECTION_SUSPECT))
+            await _release(connection, direct, suspect=isinstance(error, _CONNECTION_SUSPECT))
             raise
-        await _release(connection, suspect=False)
+        finally:
+            self._direct = None
+        await _release(connection, direct, suspect=False)
 
-    async def _connect(self) -> AsyncConnection:
+    async def _connect(self) -> tuple[AsyncConnection, DirectConnection | None]:
         started = time.perf_counter()
         connection = await self._engine.connect()
         if self._on_connection is not None:
             self._on_connection(time.perf_counter() - started)
+        direct = None
         try:
-            if self._read_only:
+            if self._engine.dialect.name == "postgresql":
+                direct = await DirectConnection.under(connection)
+                if not self._read_only:
+                    await direct.begin()
+            elif self._read_only:
                 await connection.execution_options(**statement_by_statement(self._engine))
             else:
                 await connection.begin()
         except BaseException:
-            await _release(connection, suspect=True)
+            await _discard(connection)
             raise
-        return connection
+        return connection, direct
 
 
-async def _release(connection: AsyncConnection, *, suspect: bool) -> None:
+async def _release(
+    connection: AsyncConnection, direct: DirectConnection | None, *, suspect: bool
+) -> None:
     """Back to the pool after a rollback; or, if it may be broken or the rollback fails,
     discarded.
     """
-    if not suspect:
-        try:
-            await connection.close()  # rolls back a transaction still open
-        except BaseException:
-            await _discard(connection)
-            raise
+    if suspect:
+        await _discard(connection)
         return
-    await _discard(connection)
+    try:
+        if direct is not None:
+            await direct.rollback_if_open()
+        await connection.close()  # rolls back a transaction SQLAlchemy still has open
+    except BaseException:
+        await _discard(connection)
+        raise
 
 
 async def _discard(connection: AsyncConnection) -> None:

@@ -2,9 +2,9 @@
 ORM): the `wallets` table and its audit trail in `wallet_events`, inserted together.
 """
 
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,7 +14,7 @@ from adapters.sql.delivery_repository import OutboxWriter
 from adapters.sql.event_rows import event_of_row, event_row
 from adapters.sql.tables import users, wallet_events, wallets
 from domain.audit import WalletEvent
-from domain.errors import PublicKeyTaken, UserNotFound
+from domain.errors import DomainError, PublicKeyTaken, UserNotFound
 from domain.model import Wallet, WalletStatus
 
 _FOREIGN_KEY_VIOLATION = "23503"
@@ -22,9 +22,9 @@ _FOREIGN_KEY_VIOLATION = "23503"
 
 # Hot-path statements, built once: SQLAlchemy then finds their compiled form by a memoized cache
 # key instead of rebuilding and re-hashing a statement tree on every request.
-_WALLET_BY_USER = select(wallets).where(wallets.c.userId == bindparam("user_id"))
-_WALLET_BY_USER_FOR_UPDATE = _WALLET_BY_USER.with_for_update()
-_WALLET_BY_EXISTING_USER = (
+WALLET_BY_USER = select(wallets).where(wallets.c.userId == bindparam("user_id"))
+WALLET_BY_USER_FOR_UPDATE = WALLET_BY_USER.with_for_update()
+WALLET_BY_EXISTING_USER = (
     select(users.c.id.label("knownUserId"), *wallets.c)
     .select_from(users.outerjoin(wallets, wallets.c.userId == users.c.id))
     .where(users.c.id == bindparam("user_id"))
@@ -50,7 +50,7 @@ _INSERT_WALLET = {
     "sqlite": _insert_wallet(sqlite.insert),
 }
 _inserted_wallet = _INSERT_WALLET["postgresql"].cte("inserted_wallet")
-_INSERT_WALLET_WITH_EVENT = (
+INSERT_WALLET_WITH_EVENT = (
     insert(wallet_events)
     .from_select(
         ["walletId", *_EVENT_COLUMNS],
@@ -78,24 +78,21 @@ class SqlWalletRepository:
 
     async def get_by_user(self, user_id: str, *, for_update: bool = False) -> Wallet | None:
         # SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already holds the write lock.
-        statement = _WALLET_BY_USER_FOR_UPDATE if for_update else _WALLET_BY_USER
-        row = (await self._connection.execute(statement, {"user_id": user_id})).first()
-        return None if row is None else _wallet(row)
+        statement = WALLET_BY_USER_FOR_UPDATE if for_update else WALLET_BY_USER
+        result = await self._connection.execute(statement, {"user_id": user_id})
+        row = result.mappings().first()
+        return None if row is None else wallet_of(row)
 
     async def get_by_existing_user(self, user_id: str) -> Wallet | None:
         # From users, LEFT JOIN wallets: no row, no user; a row without a wallet id, no wallet.
-        row = (
-            await self._connection.execute(_WALLET_BY_EXISTING_USER, {"user_id": user_id})
-        ).first()
-        if row is None:
-            raise UserNotFound(user_id)
-        return None if row.id is None else _wallet(row)
+        result = await self._connection.execute(WALLET_BY_EXISTING_USER, {"user_id": user_id})
+        return wallet_of_existing_user(user_id, result.mappings().first())
 
     async def page_for_update(self, after_id: str | None, limit: int) -> list[Wallet]:
         statement = select(wallets).order_by(wallets.c.id).limit(limit).with_for_update()
         if after_id is not None:
             statement = statement.where(wallets.c.id > after_id)
-        return [_wallet(row) for row in await self._connection.execute(statement)]
+        return [wallet_of(row) for row in (await self._connection.execute(statement)).mappings()]
 
     async def read_ids(self, after_id: str | None, limit: int) -> list[str]:
         statement = select(wallets.c.id).order_by(wallets.c.id).limit(limit)
@@ -128,9 +125,7 @@ class SqlWalletRepository:
         try:
             inserted = await self._insert_with_event(values, created)
         except IntegrityError as error:
-            if _is_foreign_key_violation(error):
-                raise UserNotFound(wallet.user_id) from None
-            raise PublicKeyTaken from None
+            raise refusal_of_insert(wallet.user_id, error.orig) from None
         if inserted:
             if created is not None:
                 await self._outbox.queue(created)
@@ -148,7 +143,7 @@ class SqlWalletRepository:
         dialect = self._connection.dialect.name
         if created is not None and dialect == "postgresql":
             event = {f"event_{name}": value for name, value in event_row(created).items()}
-            statement = _INSERT_WALLET_WITH_EVENT
+            statement = INSERT_WALLET_WITH_EVENT
             return (await self._connection.execute(statement, values | event)).first() is not None
         inserted = (await self._connection.execute(_INSERT_WALLET[dialect], values)).first()
         if inserted is None or created is None:
@@ -191,20 +186,41 @@ class SqlWalletEventRepository:
         return [event_of_row(row) for row in await self._connection.execute(statement)]
 
 
-def _is_foreign_key_violation(error: IntegrityError) -> bool:
-    original = error.orig
-    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    return code == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY" in str(original)
+class Columns(Protocol):
+    """A row's values by column name: a SQLAlchemy RowMapping or an asyncpg Record."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
 
 
-def _wallet(row: Row[Any]) -> Wallet:
+def refusal_of_insert(user_id: str, driver_error: object) -> DomainError:
+    """What a wallet's INSERT refused by a constraint means: the user is gone (foreign key), or
+    the public key is another wallet's (unique).
+    """
+    code = getattr(driver_error, "sqlstate", None) or getattr(driver_error, "pgcode", None)
+    if code == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY" in str(driver_error):
+        return UserNotFound(user_id)
+    return PublicKeyTaken()
+
+
+def wallet_of_existing_user(user_id: str, row: Columns | None) -> Wallet | None:
+    """The wallet of a row of WALLET_BY_EXISTING_USER: no row, no user (UserNotFound); a row
+    without a wallet id, no wallet.
+    """
+    if row is None:
+        raise UserNotFound(user_id)
+    return None if row["id"] is None else wallet_of(row)
+
+
+def wallet_of(row: Columns) -> Wallet:
+    """The wallet in a row of `wallets`, by column name."""
+    exported_at = row["exportedAt"]
     return Wallet(
-        id=row.id,
-        user_id=row.userId,
-        public_key=row.publicKey,
-        encrypted_key=row.encryptedKey,
-        created_at=from_db(row.createdAt),
-        updated_at=from_db(row.updatedAt),
-        status=WalletStatus(row.status),
-        exported_at=None if row.exportedAt is None else from_db(row.exportedAt),
+        id=row["id"],
+        user_id=row["userId"],
+        public_key=row["publicKey"],
+        encrypted_key=row["encryptedKey"],
+        created_at=from_db(row["createdAt"]),
+        updated_at=from_db(row["updatedAt"]),
+        status=WalletStatus(row["status"]),
+        exported_at=None if exported_at is None else from_db(exported_at),
     )

@@ -1,0 +1,79 @@
+"""The hot path's statements on PostgreSQL sent through asyncpg itself, on the unit of work's
+own pooled connection: SQLAlchemy spends about as much CPU again as asyncpg on each statement it
+runs (bench/driver_overhead.py), and a creation, a replay or a GET is two or three of them.
+
+What stays SQLAlchemy's: the pool (checkout, deadlines, invalidation of dead connections), the
+schema, and every other statement, which runs on the same connection and so in the same
+transaction. The statements here are SQLAlchemy statements compiled once for asyncpg (their text
+and the order of their parameters), so the schema is still written in one place.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from adapters.sql.engine import AUTOCOMMIT
+
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class DirectStatement:
+    """A statement's SQL text for asyncpg ($1, $2, ...) and its parameters' names in order."""
+
+    sql: str
+    parameters: tuple[str, ...]
+
+    @classmethod
+    def of(cls, statement: ClauseElement) -> "DirectStatement":
+        compiled = cast("SQLCompiler", statement.compile(dialect=_DIALECT))
+        return cls(str(compiled), tuple(compiled.positiontup or ()))
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values[name] for name in self.parameters]
+
+
+class DirectConnection:
+    """asyncpg's connection under one pooled SQLAlchemy connection, running DirectStatements;
+    and on it, the unit of work's transaction (BEGIN, COMMIT, ROLLBACK sent by asyncpg too).
+    SQLAlchemy's own statements on that connection run in AUTOCOMMIT: it leaves the transaction
+    alone, and they run inside it.
+    """
+
+    def __init__(self, driver: asyncpg.Connection) -> None:
+        self._driver = driver
+
+    @classmethod
+    async def under(cls, connection: AsyncConnection) -> "DirectConnection":
+        """The connection's driver, SQLAlchemy's transaction control turned off."""
+        await connection.execution_options(**AUTOCOMMIT)
+        raw = await connection.get_raw_connection()
+        return cls(raw.driver_connection)
+
+    async def fetchrow(
+        self, statement: DirectStatement, values: Mapping[str, Any]
+    ) -> asyncpg.Record | None:
+        return await self._driver.fetchrow(statement.sql, *statement.arguments(values))
+
+    async def begin(self) -> None:
+        await self._driver.execute("BEGIN")
+
+    async def commit(self) -> None:
+        await self._driver.execute("COMMIT")
+
+    async def rollback_if_open(self) -> None:
+        """Roll back a transaction still open (as the server last said): none may go back to
+        the pool, where SQLAlchemy's own reset no longer sees it.
+        """
+        if self._driver.is_in_transaction():
+            await self._driver.execute("ROLLBACK")
+
+
+DIRECT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
+"""asyncpg's own errors, which reach the unit of work unwrapped by SQLAlchemy."""
