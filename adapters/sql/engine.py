@@ -104,15 +104,11 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
     return engine
 
 
-def statement_by_statement(engine: AsyncEngine) -> dict[str, Any]:
-    """The execution options of a connection that only reads, each statement on its own.
-    PostgreSQL: AUTOCOMMIT (no BEGIN or ROLLBACK round trip). SQLite: no BEGIN, its driver
-    left as it is (the connection is in autocommit already, see _sqlite_engine); switching its
-    isolation level would cost a PRAGMA and a rollback on the way back to the pool.
-    """
-    if engine.dialect.name == "sqlite":
-        return {READ_ONLY: True, NO_BEGIN: True}
-    return AUTOCOMMIT
+SQLITE_STATEMENT_BY_STATEMENT = {READ_ONLY: True, NO_BEGIN: True}
+"""The execution options of a SQLite connection that only reads, each statement on its own: no
+BEGIN, its driver left as it is (the connection is in autocommit already, see _sqlite_engine);
+switching its isolation level would cost a PRAGMA and a rollback on the way back to the pool.
+(On PostgreSQL, pg_direct.DirectConnection does the same with AUTOCOMMIT and no BEGIN.)"""
 
 
 def one_off_engine(url: URL, pool: PoolSettings) -> AsyncEngine:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.delivery_repository import OutboxWriter, SqlDeliveryRepository
-from adapters.sql.engine import statement_by_statement
+from adapters.sql.engine import SQLITE_STATEMENT_BY_STATEMENT
 from adapters.sql.escrow_repository import SqlEscrowRepository
 from adapters.sql.failures import raise_if_unavailable, unavailable_as_store_error
 from adapters.sql.idempotency_repository import SqlIdempotencyRepository
@@ -163,7 +163,7 @@ class SqlUnitOfWork:
                 if not self._read_only:
                     await direct.begin()
             elif self._read_only:
-                await connection.execution_options(**statement_by_statement(self._engine))
+                await connection.execution_options(**SQLITE_STATEMENT_BY_STATEMENT)
             else:
                 await connection.begin()
         except BaseException:

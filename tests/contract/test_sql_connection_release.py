@@ -39,7 +39,7 @@ async def one_connection(sql_url: str) -> AsyncIterator[Container]:
 
 async def _in_transaction(container: Container) -> bool:
     async with container.engine().connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver: Any = (await connection.get_raw_connection()).driver_connection
         if hasattr(driver, "is_in_transaction"):
             return bool(driver.is_in_transaction())
         return bool(driver.in_transaction)
