@@ -1,6 +1,8 @@
 """Fixtures: a uniquely named PostgreSQL database per run, SQLite files, and containers on each
 backend (in-memory, SQLite, PostgreSQL) for the contract suites."""
 
+import io
+import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +14,7 @@ from sqlalchemy import text
 from adapters.sql.engine import create_engine
 from adapters.sql.migrate import migrate
 from entrypoints.container import Container, open_container
+from entrypoints.logs import REQUEST_LOG, REQUEST_LOGGER
 from harness.postgres import PostgresUnavailable, run_sync, throwaway_database
 from tests.support import settings_for
 
@@ -53,6 +56,27 @@ def fresh_postgres_database(purpose: str) -> Iterator[str]:
             hint = f"{error} Or deselect the PostgreSQL tests with -m 'not postgres'."
             raise pytest.fail.Exception(hint, pytrace=False) from None
         yield url
+
+
+class _LinesToLogging(io.StringIO):
+    """Request lines handed to the standard library's logger of that name, one record each."""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            logging.getLogger(REQUEST_LOGGER).info(line)
+        return len(text)
+
+
+@pytest.fixture(autouse=True)
+def request_lines_in_log_records() -> Iterator[None]:
+    """In tests, the request lines (which `serve` writes to stderr itself) are log records too,
+    so that caplog and every leak check see them as they see every other line.
+    """
+    REQUEST_LOG.writer.to = _LinesToLogging()
+    try:
+        yield
+    finally:
+        REQUEST_LOG.writer.to = None
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.request_checks import HeaderLimitMiddleware, check_request
-from entrypoints.logs import configure_structlog
+from entrypoints.logs import REQUEST_LOG, configure_structlog
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.webhook_dispatch import WebhookDispatch
 
@@ -44,6 +44,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "the API would accept no request"
         )
     configure_structlog()
+    REQUEST_LOG.configure(settings.log_level, settings.log_format)
     _instrument(container, settings)
     store = StoreLifecycle(container, settings)
     webhooks = WebhookDispatch(container)

@@ -26,12 +26,12 @@ from litestar.types import (
 )
 
 from entrypoints import metrics
+from entrypoints.logs import REQUEST_LOG
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
 CREATE_WALLET_ROUTE = "/wallets/create-user-wallet"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_log = structlog.get_logger("wallet_orchestrator.request")
 
 _CREATION_OUTCOMES_BY_PROBLEM = {
     "wallet-key-mismatch": "key_mismatch",
@@ -125,9 +125,9 @@ def _observe(scope: HTTPScope, status: int, seconds: float, context: RequestCont
     if isinstance(caller, str):
         fields["caller"] = caller
     if status >= 500:
-        _log.warning("request", **fields)
+        REQUEST_LOG.logger.warning("request", **fields)
     else:
-        _log.info("request", **fields)
+        REQUEST_LOG.logger.info("request", **fields)
 
 
 def count_item_creations(statuses: Iterable[tuple[int, str | None]]) -> None:

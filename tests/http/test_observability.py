@@ -18,7 +18,7 @@ import structlog
 from domain.errors import StoreUnavailable
 from entrypoints.container import Container
 from entrypoints.http import problems
-from entrypoints.logs import Throttled, configure_structlog, formatter, redact
+from entrypoints.logs import REQUEST_LOG, Throttled, configure_structlog, formatter, redact
 from entrypoints.settings import Settings, SettingsError
 from tests.http.test_custody import _tamper_with_envelope
 from tests.support import AUTH, KEY, OTHER_KEY, TOKEN, http_client
@@ -38,6 +38,7 @@ def json_lines() -> Iterator[io.StringIO]:
     logger.addHandler(handler)
     previous = logger.level
     logger.setLevel(logging.DEBUG)
+    REQUEST_LOG.writer.to = sink  # the request lines, written by structlog itself
     try:
         yield sink
     finally:
