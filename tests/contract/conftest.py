@@ -60,3 +60,10 @@ def overlapping_transactions(database_url: str) -> None:
     """
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite serialises transactions: a second one cannot start to look")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database on each SQL backend in turn."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "clean_postgres_url"
+    return str(request.getfixturevalue(fixture))

@@ -20,14 +20,7 @@ from domain.ports import UnitOfWork
 from entrypoints.container import Container, open_container
 from tests.support import settings_for
 
-SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 TAKEN_KEY = "G" + "T" * 55
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-def sql_url(request: pytest.FixtureRequest) -> str:
-    fixture = "sqlite_url" if request.param == "sqlite" else "clean_postgres_url"
-    return str(request.getfixturevalue(fixture))
 
 
 @pytest.fixture

@@ -37,12 +37,6 @@ async def unreachable_url(request: pytest.FixtureRequest, tmp_path: Path) -> Asy
     await asyncio.sleep(0.1)
 
 
-@pytest.fixture(params=SQL_BACKENDS)
-def sql_url(request: pytest.FixtureRequest) -> str:
-    fixture = "sqlite_url" if request.param == "sqlite" else "clean_postgres_url"
-    return str(request.getfixturevalue(fixture))
-
-
 @pytest.fixture
 async def unreachable(unreachable_url: str) -> AsyncIterator[Container]:
     settings = settings_for(unreachable_url, pool=PoolSettings(connect_timeout=2.0))
