@@ -128,9 +128,20 @@ for _outcome in ("delivered", "failed"):
     WEBHOOK_DELIVERIES.labels(_outcome)
 
 
+_REQUEST_SERIES: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+"""Each (method, route, status)'s counter and histogram children, found once: `labels()` checks
+and joins its arguments on every call. As many entries as those series themselves."""
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    REQUEST_SECONDS.labels(method, route).observe(seconds)
+    series = _REQUEST_SERIES.get((method, route, status))
+    if series is None:
+        count = REQUESTS.labels(method, route, str(status))
+        series = (count, REQUEST_SECONDS.labels(method, route))
+        _REQUEST_SERIES[method, route, status] = series
+    count, duration = series
+    count.inc()
+    duration.observe(seconds)
 
 
 def count_creation(outcome: str) -> None:
