@@ -117,6 +117,7 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         exits, self._exits, self._connection, self._outbox = self._exits, None, None, None
+        self._direct = None
         if exits is None:
             return
         with unavailable_as_store_error():
@@ -140,15 +141,13 @@ class SqlUnitOfWork:
         """A pooled connection in a transaction, released on exit: back to the pool, or
         discarded if the exit leaves its state in doubt.
         """
-        connection, self._direct = await self._connect()
-        direct = self._direct
+        connection, direct = await self._connect()
+        self._direct = direct
         try:
             yield connection
         except BaseException as error:
             await _release(connection, direct, suspect=isinstance(error, _CONNECTION_SUSPECT))
             raise
-        finally:
-            self._direct = None
         await _release(connection, direct, suspect=False)
 
     async def _connect(self) -> tuple[AsyncConnection, DirectConnection | None]:
