@@ -165,6 +165,18 @@ def test_redaction_drops_every_field_that_could_hold_a_secret(json_lines: io.Str
     assert second["event"] == "standard library too"
 
 
+def test_the_request_line_writer_redacts_like_every_other_line(json_lines: io.StringIO) -> None:
+    REQUEST_LOG.configure("INFO", "json")
+    REQUEST_LOG.logger.warning("request", route="/users", encryptionKey=KEY, api_token=TOKEN)
+    text = json_lines.getvalue()
+    assert KEY not in text
+    assert TOKEN not in text
+    (line,) = _request_lines(json_lines)
+    assert line["route"] == "/users"
+    assert line["redacted_fields"] == ["api_token", "encryptionKey"]
+    assert line["logger"] == "wallet_orchestrator.request"
+
+
 def test_redact_keeps_a_record_without_secret_fields_as_it_is() -> None:
     record = {"event": "request", "route": "/users", "status": 201}
     assert redact(None, "info", dict(record)) == record
