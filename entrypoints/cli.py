@@ -228,7 +228,7 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
     uvicorn.run(
-        "entrypoints.http.app:create_app",
+        "entrypoints.http.app:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,

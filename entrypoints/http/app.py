@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -62,6 +63,23 @@ def create_app(container: Container | None = None) -> Litestar:
         on_shutdown=[webhooks.stop, store.close],
         logging_config=None,
     )
+
+
+def create_served_app() -> Litestar:
+    """The app as `serve` runs it in each worker: create_app's, with the objects that exist once
+    it has started (modules, the container, compiled routes and statements) frozen out of the
+    garbage collector's reach (`gc.freeze`): a full collection then walks only what requests left
+    behind, not some 170,000 objects that live as long as the process (about 100 ms each time,
+    every few thousand requests). Not for tests: frozen objects are never freed.
+    """
+    app = create_app()
+    app.on_startup.append(_freeze_heap)
+    return app
+
+
+def _freeze_heap() -> None:
+    gc.collect()
+    gc.freeze()
 
 
 class StoreLifecycle:
