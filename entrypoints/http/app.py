@@ -66,20 +66,32 @@ def create_app(container: Container | None = None) -> Litestar:
 
 
 def create_served_app() -> Litestar:
-    """The app as `serve` runs it in each worker: create_app's, with the objects that exist once
-    it has started (modules, the container, compiled routes and statements) frozen out of the
-    garbage collector's reach (`gc.freeze`): a full collection then walks only what requests left
-    behind, not some 170,000 objects that live as long as the process (about 100 ms each time,
-    every few thousand requests). Not for tests: frozen objects are never freed.
+    """The app as `serve` runs it in each worker: create_app's, with the garbage collector tuned
+    for a server once it has started (`_tune_collector`). Not for tests: frozen objects are never
+    freed, and a test process builds many apps.
     """
     app = create_app()
-    app.on_startup.append(_freeze_heap)
+    app.on_startup.append(_tune_collector)
     return app
 
 
-def _freeze_heap() -> None:
+YOUNG_GENERATION_THRESHOLD = 7_000
+"""Allocations (less deallocations) between two collections of the youngest generation: 10 times
+CPython's 700. The requests in flight keep some 1,500 young objects alive, so at 700 a young
+collection (about 0.3 ms, each walking them all) ran every dozen requests; almost every object a
+request makes is freed by its reference count, never by the collector."""
+
+
+def _tune_collector() -> None:
+    """Freeze the objects that exist once the app has started (modules, the container, compiled
+    routes and statements: some 170,000 that live as long as the process) out of the collector's
+    reach, so a full collection walks only what requests left behind (it took about 100 ms every
+    few thousand requests); and collect the youngest generation less often.
+    """
     gc.collect()
     gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, oldest)
 
 
 class StoreLifecycle:
