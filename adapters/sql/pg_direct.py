@@ -8,15 +8,18 @@ transaction. The statements here are SQLAlchemy statements compiled once for asy
 and the order of their parameters), so the schema is still written in one place.
 """
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 from adapters.sql.engine import AUTOCOMMIT
 
@@ -50,11 +53,13 @@ class DirectConnection:
         self._driver = driver
 
     @classmethod
-    async def under(cls, connection: AsyncConnection) -> "DirectConnection":
-        """The connection's driver, SQLAlchemy's transaction control turned off."""
-        await connection.execution_options(**AUTOCOMMIT)
-        raw = await connection.get_raw_connection()
-        return cls(raw.driver_connection)
+    async def checkout(cls, engine: AsyncEngine) -> tuple[AsyncConnection, "DirectConnection"]:
+        """A connection from the engine's pool with SQLAlchemy's transaction control turned off,
+        and its driver: in one pass through SQLAlchemy's greenlet, not one per step (each pass
+        costs about as much CPU as the step itself).
+        """
+        connection, driver = await greenlet_spawn(_checkout_autocommit, engine.sync_engine)
+        return AsyncConnection(engine, connection), cls(driver)
 
     async def fetchrow(
         self, statement: DirectStatement, values: Mapping[str, Any]
@@ -73,6 +78,20 @@ class DirectConnection:
         """
         if self._driver.is_in_transaction():
             await self._driver.execute("ROLLBACK")
+
+
+def _checkout_autocommit(engine: Engine) -> tuple[Connection, asyncpg.Connection]:
+    connection = engine.connect()
+    try:
+        connection.execution_options(**AUTOCOMMIT)
+        driver = connection.connection.driver_connection
+    except BaseException:
+        with contextlib.suppress(Exception):
+            connection.invalidate()
+        with contextlib.suppress(Exception):
+            connection.close()
+        raise
+    return connection, driver
 
 
 DIRECT_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)

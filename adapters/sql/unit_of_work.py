@@ -152,13 +152,15 @@ class SqlUnitOfWork:
 
     async def _connect(self) -> tuple[AsyncConnection, DirectConnection | None]:
         started = time.perf_counter()
-        connection = await self._engine.connect()
+        direct: DirectConnection | None = None
+        if self._engine.dialect.name == "postgresql":
+            connection, direct = await DirectConnection.checkout(self._engine)
+        else:
+            connection = await self._engine.connect()
         if self._on_connection is not None:
             self._on_connection(time.perf_counter() - started)
-        direct = None
         try:
-            if self._engine.dialect.name == "postgresql":
-                direct = await DirectConnection.under(connection)
+            if direct is not None:
                 if not self._read_only:
                     await direct.begin()
             elif self._read_only:
