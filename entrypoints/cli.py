@@ -5,8 +5,11 @@ import asyncio
 import dataclasses
 import os
 import secrets
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 import msgspec
 
@@ -219,9 +222,26 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     if settings.backend == "sql" and not args.no_migrate:
         asyncio.run(_migrate_only(settings))
-    with metrics_directory():
+    with metrics_directory(), _sigterm_unwinds():
         _run_uvicorn(args, settings)
     return EXIT_OK
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM ends `serve` by unwinding (SystemExit, status 143), so that what it set up is
+    undone (the metrics directory): uvicorn, with one worker, shuts down on SIGTERM and then
+    raises it again, whose default action would end the process on the spot.
+    """
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:

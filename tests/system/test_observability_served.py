@@ -1,8 +1,9 @@
 """Observability of a real `serve --workers 2`: every scrape of the metrics sums both workers'
 requests, each request's log line is JSON with its id, and the workers' shared metric files are
-gone once the server stops."""
+gone once the server stops (with one worker too)."""
 
 import json
+import signal
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,22 @@ def test_serve_with_two_workers_sums_their_metrics_and_logs_json(
     assert directories_while_serving[0].name.startswith("wallet-orchestrator-metrics-")
     assert any(name.startswith("counter_") for name in files_while_serving)
     assert list(scratch.iterdir()) == []
+
+
+def test_serve_with_one_worker_removes_its_metric_files_when_terminated(tmp_path: Path) -> None:
+    log, scratch = tmp_path / "server.log", tmp_path / "tmp"
+    scratch.mkdir()
+    database = f"sqlite:///{tmp_path}/wallets.db"
+    with serving(database, log, token=TOKEN, TMPDIR=str(scratch)) as server:
+        assert httpx.get(f"{server.base_url}/metrics", headers=AUTH).status_code == 200
+        directories_while_serving = list(scratch.iterdir())
+        process = server.process
+    assert len(directories_while_serving) == 1
+    assert directories_while_serving[0].name.startswith("wallet-orchestrator-metrics-")
+    assert list(scratch.iterdir()) == []
+    assert process is not None
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in log.read_text()
 
 
 def _pids_serving(log: Path) -> set[int]:
