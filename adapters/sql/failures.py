@@ -51,21 +51,24 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, UNAVAILABLE_ERRORS)
 
 
-def raise_if_unavailable(error: BaseException | None) -> None:
+def raise_if_unavailable(
+    error: BaseException | None, *, waiting_for_connection: bool = False
+) -> None:
     """Raise StoreUnavailable, caused by `error`, if `error` says the database is unavailable.
     Never for a cancellation: that is the caller's to see, as it is.
     """
     if isinstance(error, Exception) and database_unavailable(error):
-        raise StoreUnavailable(type(error).__name__) from error
+        cause = type(error).__name__
+        raise StoreUnavailable(cause, waiting_for_connection=waiting_for_connection) from error
 
 
 @contextmanager
-def unavailable_as_store_error() -> Iterator[None]:
+def unavailable_as_store_error(*, waiting_for_connection: bool = False) -> Iterator[None]:
     """Inside, a failure that says the database is unavailable leaves as StoreUnavailable; any
     other error leaves as it is.
     """
     try:
         yield
     except Exception as error:
-        raise_if_unavailable(error)
+        raise_if_unavailable(error, waiting_for_connection=waiting_for_connection)
         raise

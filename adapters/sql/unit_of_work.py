@@ -40,7 +40,8 @@ class SqlUnitOfWork:
 
     A failure that says the database is unavailable (unreachable, too busy, connection lost, the
     deadline passed), in entering, in the block (statements, commit) or in leaving, leaves as
-    StoreUnavailable once the connection is released; any other error leaves as it is.
+    StoreUnavailable once the connection is released (`waiting_for_connection` if the pool had
+    not given one yet); any other error leaves as it is.
 
     With `webhook_endpoints`, every audit event written queues one delivery per endpoint in the
     same transaction; a commit that queued any then tells `on_queued` (the dispatcher's doorbell).
@@ -83,11 +84,13 @@ class SqlUnitOfWork:
         self._connection: AsyncConnection | None = None
         self._direct: DirectConnection | None = None
         self._outbox: OutboxWriter | None = None
+        self._checked_out = False
 
     async def __aenter__(self) -> Self:
         if self._exits is not None:
             raise RuntimeError("this unit of work is already open")
         self._exits = exits = AsyncExitStack()
+        self._checked_out = False
         try:
             await exits.enter_async_context(asyncio.timeout(self._timeout))
             connection = await exits.enter_async_context(self._transaction())
@@ -116,13 +119,14 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        waiting = not self._checked_out
         exits, self._exits, self._connection, self._outbox = self._exits, None, None, None
         self._direct = None
         if exits is None:
             return
-        with unavailable_as_store_error():
+        with unavailable_as_store_error(waiting_for_connection=waiting):
             await exits.__aexit__(exc_type, exc, traceback)
-        raise_if_unavailable(exc)
+        raise_if_unavailable(exc, waiting_for_connection=waiting)
 
     async def commit(self) -> None:
         if self._connection is None:
@@ -157,6 +161,7 @@ class SqlUnitOfWork:
             connection, direct = await DirectConnection.checkout(self._engine)
         else:
             connection = await self._engine.connect()
+        self._checked_out = True
         if self._on_connection is not None:
             self._on_connection(time.perf_counter() - started)
         try:

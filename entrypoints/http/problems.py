@@ -178,6 +178,8 @@ def _route(request: AnyRequest) -> str:
 
 def _report_unavailable(_: AnyRequest, error: DomainError) -> None:
     cause = error.cause if isinstance(error, StoreUnavailable) else type(error).__name__
+    if isinstance(error, StoreUnavailable) and error.waiting_for_connection:
+        cause += " waiting for a connection"
 
     def warn(held_back: int) -> None:
         _log.warning(

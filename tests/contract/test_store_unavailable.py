@@ -107,6 +107,7 @@ async def test_a_deadline_passed_waiting_for_a_lock_is_store_unavailable(
             async with SqlUnitOfWork(engine, timeout=DEADLINE_SECONDS) as waiter:
                 await waiter.wallets.get_by_user(wallet.user_id, for_update=True)
     assert raised.value.cause == "TimeoutError"
+    assert not raised.value.waiting_for_connection
     async with sql_container.unit_of_work() as uow:
         assert await uow.wallets.get_by_user(wallet.user_id) == wallet
 
@@ -122,6 +123,7 @@ async def test_a_deadline_passed_waiting_for_a_pooled_connection_is_store_unavai
                 async with SqlUnitOfWork(engine, timeout=DEADLINE_SECONDS):
                     pass
         assert raised.value.cause == "TimeoutError"
+        assert raised.value.waiting_for_connection
         async with container.unit_of_work() as uow:
             assert await uow.users.get("anyone") is None
 

@@ -244,11 +244,15 @@ def test_database_unavailable_is_logged_once_per_interval_with_a_count(
     for _ in range(500):
         problems.domain_error(request, StoreUnavailable("ConnectionError"))  # type: ignore[arg-type]
     now[0] += 6
-    problems.domain_error(request, StoreUnavailable("TimeoutError"))  # type: ignore[arg-type]
+    waited = StoreUnavailable("TimeoutError", waiting_for_connection=True)
+    problems.domain_error(request, waited)  # type: ignore[arg-type]
     messages = [record.getMessage() for record in caplog.records]
     assert messages == [
         "database unavailable: ConnectionError (0 more such answers since the last line)",
-        "database unavailable: TimeoutError (499 more such answers since the last line)",
+        (
+            "database unavailable: TimeoutError waiting for a connection "
+            "(499 more such answers since the last line)"
+        ),
     ]
 
 
