@@ -177,9 +177,9 @@ def _route(request: AnyRequest) -> str:
 
 
 def _report_unavailable(_: AnyRequest, error: DomainError) -> None:
-    cause = error.cause if isinstance(error, StoreUnavailable) else type(error).__name__
-    if isinstance(error, StoreUnavailable) and error.waiting_for_connection:
-        cause += " waiting for a connection"
+    cause = type(error).__name__
+    if isinstance(error, StoreUnavailable):
+        cause = error.cause + (" waiting for a connection" if error.waiting_for_connection else "")
 
     def warn(held_back: int) -> None:
         _log.warning(
