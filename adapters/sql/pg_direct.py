@@ -81,6 +81,9 @@ class DirectConnection:
 
 
 def _checkout_autocommit(engine: Engine) -> tuple[Connection, asyncpg.Connection]:
+    """Runs inside SQLAlchemy's greenlet. A connection that fails after its checkout is
+    invalidated and handed back, as unit_of_work's `_discard` does outside the greenlet.
+    """
     connection = engine.connect()
     try:
         connection.execution_options(**AUTOCOMMIT)
