@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util.concurrency import in_greenlet
 
 from adapters.sql.aiosqlite_stop import stop_at_most_once
 
@@ -91,6 +92,15 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
         driver_connection = record.driver_connection
         if driver_connection is not None and driver_connection.is_closed():
             raise sqlalchemy.exc.DisconnectionError
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _only_in_greenlet(*_: Any) -> None:
+        # pg_direct takes pooled connections outside SQLAlchemy's greenlet when one is idle; one
+        # that must be opened again makes the pool try to connect, which awaits. Refused here,
+        # before asyncpg's connect() is called (a coroutine that would never be awaited), the
+        # checkout fails with the pool as it was, and pg_direct takes the greenlet's way.
+        if not in_greenlet():
+            raise sqlalchemy.exc.MissingGreenlet("a connection is opened only in the greenlet")
 
     @event.listens_for(engine.sync_engine, "invalidate")
     def _on_invalidate(_dbapi_connection: Any, record: Any, _error: BaseException | None) -> None:

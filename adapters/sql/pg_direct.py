@@ -16,7 +16,9 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
@@ -55,11 +57,30 @@ class DirectConnection:
     @classmethod
     async def checkout(cls, engine: AsyncEngine) -> tuple[AsyncConnection, "DirectConnection"]:
         """A connection from the engine's pool with SQLAlchemy's transaction control turned off,
-        and its driver: in one pass through SQLAlchemy's greenlet, not one per step (each pass
-        costs about as much CPU as the step itself).
+        and its driver. Taken at once when the pool has one ready; else (the pool must wait for
+        one, or open one) in one pass through SQLAlchemy's greenlet, where it can await. Each
+        pass costs about as much CPU as the checkout itself.
         """
-        connection, driver = await greenlet_spawn(_checkout_autocommit, engine.sync_engine)
+        checked_out = _checkout_at_once(engine.sync_engine)
+        if checked_out is None:
+            checked_out = await greenlet_spawn(_checkout_autocommit, engine.sync_engine)
+        connection, driver = checked_out
         return AsyncConnection(engine, connection), cls(driver)
+
+    def checkin_at_once(self, connection: AsyncConnection) -> bool:
+        """Give a connection back to the pool without SQLAlchemy's greenlet, when nothing is left
+        to roll back (no transaction on the server, none begun by SQLAlchemy): True if done. Its
+        AUTOCOMMIT is turned off again as it goes back, which awaits nothing.
+        """
+        sync_connection = connection.sync_connection
+        if (
+            sync_connection is None
+            or sync_connection.in_transaction()
+            or self._driver.is_in_transaction()
+        ):
+            return False
+        sync_connection.close()
+        return True
 
     async def fetchrow(
         self, statement: DirectStatement, values: Mapping[str, Any]
@@ -80,9 +101,26 @@ class DirectConnection:
             await self._driver.execute("ROLLBACK")
 
 
+def _checkout_at_once(engine: Engine) -> tuple[Connection, asyncpg.Connection] | None:
+    """The checkout outside SQLAlchemy's greenlet, or None where it would have to await: when no
+    pooled connection is idle, or when the one handed over must be opened again (it was
+    invalidated, or the server closed it). SQLAlchemy puts such a connection back as it was
+    before raising MissingGreenlet (engine.py makes sure that no connection attempt starts
+    outside the greenlet), and the caller takes the greenlet's way.
+    """
+    pool = engine.pool
+    if not isinstance(pool, QueuePool) or pool.checkedin() == 0:
+        return None
+    try:
+        return _checkout_autocommit(engine)
+    except MissingGreenlet:
+        return None
+
+
 def _checkout_autocommit(engine: Engine) -> tuple[Connection, asyncpg.Connection]:
-    """Runs inside SQLAlchemy's greenlet. A connection that fails after its checkout is
-    invalidated and handed back, as unit_of_work's `_discard` does outside the greenlet.
+    """Runs inside SQLAlchemy's greenlet, or outside it when nothing awaits (_checkout_at_once).
+    A connection that fails after its checkout is invalidated and handed back, as
+    unit_of_work's `_discard` does with the greenlet.
     """
     connection = engine.connect()
     try:

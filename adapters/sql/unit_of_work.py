@@ -190,6 +190,8 @@ async def _release(
     try:
         if direct is not None:
             await direct.rollback_if_open()
+            if direct.checkin_at_once(connection):
+                return
         await connection.close()  # rolls back a transaction SQLAlchemy still has open
     except BaseException:
         await _discard(connection)
