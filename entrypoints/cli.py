@@ -247,9 +247,12 @@ def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
 def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
+    from entrypoints.http.one_write import OneWriteHttpProtocol  # noqa: PLC0415 - as uvicorn
+
     uvicorn.run(
         "entrypoints.http.app:create_served_app",
         factory=True,
+        http=OneWriteHttpProtocol,  # each response's head and body in one write
         host=args.host,
         port=args.port,
         workers=args.workers,
