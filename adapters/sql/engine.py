@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util.concurrency import in_greenlet
 
 from adapters.sql.aiosqlite_stop import stop_at_most_once
+from adapters.sql.fair_pool import FairAsyncAdaptedQueuePool
 
 READ_ONLY = "wallet_orchestrator_read_only"
 """Execution option for connections that only read: on SQLite they take no write lock."""
@@ -73,6 +74,7 @@ def create_engine(database_url: str, pool: PoolSettings = PoolSettings()) -> Asy
         return _sqlite_engine(url, pool)
     engine = create_async_engine(
         url,
+        poolclass=FairAsyncAdaptedQueuePool,
         pool_size=pool.size,
         max_overflow=0,
         pool_timeout=pool.acquire_timeout,
@@ -144,6 +146,7 @@ def _sqlite_engine(url: URL, pool: PoolSettings) -> AsyncEngine:
     stop_at_most_once()
     engine = create_async_engine(
         url,
+        poolclass=FairAsyncAdaptedQueuePool,
         pool_size=pool.size,
         max_overflow=0,
         pool_timeout=pool.acquire_timeout,

@@ -1,0 +1,67 @@
+"""SQLAlchemy's asyncio connection pool, with connections handed out in the order they were asked
+for. Its queue (asyncio.Queue) wakes the longest waiter when a connection comes back but leaves
+the connection in the queue for whoever asks first; a caller arriving meanwhile takes it, and the
+waiter goes back to the end of the line. Under steady load the earliest waiters can starve
+until their deadline (a 503 while the pool is busy but healthy), and the tail latency is theirs.
+"""
+
+import asyncio
+from collections import deque
+
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util.concurrency import await_
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
+
+
+class HandOffQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
+    """A queue whose item put back goes straight to its longest waiter, if any: so while anyone
+    waits the queue holds nothing that a later caller could take first.
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: deque[asyncio.Future[ConnectionPoolEntry]] = deque()
+
+    def put_nowait(self, item: ConnectionPoolEntry) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # one that gave up is skipped
+                waiter.set_result(item)
+                return
+        super().put_nowait(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> ConnectionPoolEntry:
+        if not block or not self.empty():  # not empty: nobody waits
+            return self.get_nowait()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await_(self._handed(waiter, seconds=timeout))
+        except TimeoutError as error:
+            raise Empty from error
+
+    async def _handed(
+        self, waiter: asyncio.Future[ConnectionPoolEntry], *, seconds: float | None
+    ) -> ConnectionPoolEntry:
+        """What is handed to `waiter` within `seconds` (TimeoutError if nothing is). If the
+        wait ends otherwise (the timeout, a cancellation) after all, what was handed goes to the
+        next in line.
+        """
+        try:
+            async with asyncio.timeout(seconds):
+                return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.put_nowait(waiter.result())
+            else:
+                waiter.cancel()
+            raise
+
+
+class FairAsyncAdaptedQueuePool(AsyncAdaptedQueuePool):
+    """AsyncAdaptedQueuePool on a HandOffQueue: first to wait, first served.
+
+    (`_queue_class` is how QueuePool's subclasses choose their queue.)
+    """
+
+    _queue_class = HandOffQueue

@@ -1,0 +1,104 @@
+"""Units of work waiting for a pooled connection get one in the order they asked, on SQLite and
+PostgreSQL (adapters/sql/fair_pool): one that asks while others wait queues behind them, even
+when a connection has just come back; and a waiter that gives up after a connection was handed
+to it passes it on, so none is lost.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.pool import QueuePool
+
+from adapters.sql.engine import PoolSettings
+from entrypoints.container import Container, open_container
+from tests.support import settings_for
+
+
+@pytest.fixture
+async def one_connection(sql_url: str) -> AsyncIterator[Container]:
+    settings = settings_for(sql_url, pool=PoolSettings(size=1, acquire_timeout=10))
+    async with open_container(settings) as container:
+        yield container
+
+
+def _checked_out(container: Container) -> int:
+    pool = container.engine().sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+async def _until_waiting(container: Container, waiting: int) -> None:
+    """Until `waiting` units of work wait for the pool's one connection."""
+    queue = container.engine().sync_engine.pool._pool  # type: ignore[attr-defined]
+    for _ in range(500):
+        if sum(not waiter.done() for waiter in queue._waiters) == waiting:
+            return
+        await asyncio.sleep(0.002)
+    raise AssertionError(f"never {waiting} waiting")
+
+
+async def test_the_connection_goes_to_the_longest_waiter_not_to_a_later_caller(
+    one_connection: Container,
+) -> None:
+    entered: list[str] = []
+
+    async def read(name: str) -> None:
+        async with one_connection.read_unit_of_work():
+            entered.append(name)
+            await asyncio.sleep(0)
+
+    release = asyncio.Event()
+    later: list[asyncio.Task[None]] = []
+
+    async def hold_then_let_a_later_caller_in_first() -> None:
+        async with one_connection.read_unit_of_work():
+            await release.wait()
+            # Scheduled before the waiters hear that the connection is back (on leaving): with
+            # asyncio.Queue's order, this caller would find it free and take it.
+            later.append(asyncio.create_task(read("later")))
+
+    holder = asyncio.create_task(hold_then_let_a_later_caller_in_first())
+    await _until_waiting(one_connection, 0)
+    waiters = []
+    for name in ("first", "second", "third"):
+        waiters.append(asyncio.create_task(read(name)))
+        await _until_waiting(one_connection, len(waiters))
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, *waiters), 10)
+    await asyncio.wait_for(later[0], 10)
+    assert entered == ["first", "second", "third", "later"]
+    assert _checked_out(one_connection) == 0
+
+
+async def test_a_waiter_cancelled_once_handed_the_connection_passes_it_on(
+    one_connection: Container,
+) -> None:
+    entered: list[str] = []
+
+    async def read(name: str) -> None:
+        async with one_connection.read_unit_of_work():
+            entered.append(name)
+
+    release = asyncio.Event()
+    waiters: list[asyncio.Task[None]] = []
+
+    async def hold_then_cancel_the_first_waiter() -> None:
+        async with one_connection.read_unit_of_work():
+            await release.wait()
+        waiters[0].cancel()  # the connection was just handed to it: it has not run since
+
+    holder = asyncio.create_task(hold_then_cancel_the_first_waiter())
+    await _until_waiting(one_connection, 0)
+    for name in ("cancelled", "next"):
+        waiters.append(asyncio.create_task(read(name)))
+        await _until_waiting(one_connection, len(waiters))
+    release.set()
+    await asyncio.wait_for(holder, 10)
+    with pytest.raises(asyncio.CancelledError):
+        await waiters[0]
+    await asyncio.wait_for(waiters[1], 10)
+    assert entered == ["next"]
+    assert _checked_out(one_connection) == 0
+    await read("after")
+    assert entered == ["next", "after"]
