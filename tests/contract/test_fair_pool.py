@@ -5,7 +5,8 @@ to it passes it on, so none is lost.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import pytest
 from sqlalchemy.pool import QueuePool
@@ -38,15 +39,24 @@ async def _until_waiting(container: Container, waiting: int) -> None:
     raise AssertionError(f"never {waiting} waiting")
 
 
+def _reads_noted_in(
+    entered: list[str], container: Container
+) -> Callable[[str], Coroutine[Any, Any, None]]:
+    """A read-only unit of work that notes its name in `entered` once it has its connection."""
+
+    async def read(name: str) -> None:
+        async with container.read_unit_of_work():
+            entered.append(name)
+            await asyncio.sleep(0)
+
+    return read
+
+
 async def test_the_connection_goes_to_the_longest_waiter_not_to_a_later_caller(
     one_connection: Container,
 ) -> None:
     entered: list[str] = []
-
-    async def read(name: str) -> None:
-        async with one_connection.read_unit_of_work():
-            entered.append(name)
-            await asyncio.sleep(0)
+    read = _reads_noted_in(entered, one_connection)
 
     release = asyncio.Event()
     later: list[asyncio.Task[None]] = []
@@ -75,10 +85,7 @@ async def test_a_waiter_cancelled_once_handed_the_connection_passes_it_on(
     one_connection: Container,
 ) -> None:
     entered: list[str] = []
-
-    async def read(name: str) -> None:
-        async with one_connection.read_unit_of_work():
-            entered.append(name)
+    read = _reads_noted_in(entered, one_connection)
 
     release = asyncio.Event()
     waiters: list[asyncio.Task[None]] = []
