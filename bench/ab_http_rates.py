@@ -7,8 +7,10 @@ versions of the code on a shared machine.
 
 The tree measured is the current directory's (its `harness` starts its `serve`), so a
 `git worktree add /tmp/wt <commit>` is measured from /tmp/wt with this file. Prints one JSON
-line: {kind: [requests per second, CPU ms per request]}. Bounded: three phases of SECONDS each
-(at most 60), after seeding 40,000 users. Needs wrk and pgbench's PostgreSQL.
+line: {kind: [requests per second, CPU ms per request, wrk's p99]}. Bounded: three phases of
+SECONDS each (at most 60), after seeding 40,000 users. Needs wrk and pgbench's PostgreSQL. The
+server gets this environment's WALLET_* settings (WALLET_DB_POOL_SIZE=40: nobody waits for a
+pooled connection).
 """
 
 import asyncio
@@ -54,7 +56,9 @@ def main() -> None:
     seconds = min(float(arguments[0]) if arguments else 5.0, MAX_SECONDS)
     rates = on_sqlite(seconds) if "--sqlite" in sys.argv else on_postgres(seconds)
     print(
-        json.dumps({kind: [round(t.rate, 1), round(t.cpu_ms, 3)] for kind, (t, _) in rates.items()})
+        json.dumps(
+            {kind: [round(t.rate, 1), round(t.cpu_ms, 3), p99] for kind, (t, p99) in rates.items()}
+        )
     )
 
 
