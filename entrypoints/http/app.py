@@ -25,7 +25,7 @@ from entrypoints.http.observed import ObservedLitestar
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
-from entrypoints.http.request_checks import HeaderLimitMiddleware, check_request
+from entrypoints.http.request_checks import HeaderLimitMiddleware, RequestChecks
 from entrypoints.logs import REQUEST_LOG, configure_structlog
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.webhook_dispatch import WebhookDispatch
@@ -58,7 +58,7 @@ def create_app(container: Container | None = None) -> Litestar:
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
-        before_request=check_request,
+        before_request=RequestChecks(),
         on_startup=[store.warm_up, webhooks.start],
         on_shutdown=[webhooks.stop, store.close],
         logging_config=None,

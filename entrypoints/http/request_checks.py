@@ -11,7 +11,6 @@ No malformed request may reach a decoder, a driver or the database and come back
 Each refusal is a Litestar exception, which `problems` answers like the framework's own.
 """
 
-import functools
 import json
 import re
 from collections.abc import Iterable
@@ -78,20 +77,31 @@ class _Expects:
     int_queries: tuple[tuple[str, int, int], ...]
 
 
-async def check_request(request: Request[Any, Any, Any]) -> None:
-    """Litestar's `before_request`: after authentication, before the handler's arguments are read.
-    Raises ValidationException (400) for a query or body that must not reach the handler.
+class RequestChecks:
+    """Litestar's `before_request`: after authentication, before the handler's arguments are
+    read. Raises ValidationException (400) for a query or body that must not reach the handler.
+
+    One per app: what each route reads is worked out at its first request and kept here, with
+    the app (a cache shared by all apps would keep every app made and dropped: tests make
+    thousands).
     """
-    expects = _expects(request.route_handler)
-    if expects.int_queries and request.scope["query_string"]:
-        _check_query(request, expects.int_queries)
-    if expects.body is not None:
-        body = await request.body()  # 413 over the size limit; kept for the handler
-        if body:
-            _check_body(body, expects.body)
+
+    def __init__(self) -> None:
+        self._expects: dict[HTTPRouteHandler, _Expects] = {}
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        handler = request.route_handler
+        expects = self._expects.get(handler)
+        if expects is None:
+            expects = self._expects[handler] = _expects(handler)
+        if expects.int_queries and request.scope["query_string"]:
+            _check_query(request, expects.int_queries)
+        if expects.body is not None:
+            body = await request.body()  # 413 over the size limit; kept for the handler
+            if body:
+                _check_body(body, expects.body)
 
 
-@functools.lru_cache(maxsize=1024)  # a few dozen routes; apps made and dropped do not pile up
 def _expects(handler: HTTPRouteHandler) -> _Expects:
     parameters = handler.parsed_fn_signature.parameters
     in_path = {name for path in handler.paths for name in _PATH_PARAMETER.findall(path)}
