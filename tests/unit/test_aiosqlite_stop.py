@@ -12,10 +12,11 @@ from adapters.sql.aiosqlite_stop import stop_at_most_once
 async def test_a_close_after_a_stop_returns() -> None:
     stop_at_most_once()
     connection = await aiosqlite.connect(":memory:")
-    connection.stop()
+    stopped = connection.stop()
     async with asyncio.timeout(5):
         with contextlib.suppress(ValueError):  # aiosqlite's "Connection closed"
             await connection.close()
+        await _thread_done(stopped)
 
 
 async def test_a_close_cancelled_while_the_thread_ends_returns() -> None:
@@ -23,11 +24,19 @@ async def test_a_close_cancelled_while_the_thread_ends_returns() -> None:
     connection = await aiosqlite.connect(":memory:")
     closing = asyncio.ensure_future(connection.close())
     await asyncio.sleep(0)  # its close is queued for the connection's thread
-    connection.stop()  # what SQLAlchemy does when the task that closes is cancelled
+    stopped = connection.stop()  # what SQLAlchemy does when the task that closes is cancelled
     closing.cancel()
     async with asyncio.timeout(5):
         await asyncio.gather(closing, return_exceptions=True)
+        await _thread_done(stopped)
     assert closing.done()
+
+
+async def _thread_done(stopped: asyncio.Future[object] | None) -> None:
+    """Wait for the connection's thread to answer the stop, before this test's event loop closes
+    (an answer to a closed loop is an exception in that thread, reported under a later test)."""
+    assert stopped is not None
+    await stopped
 
 
 async def test_applying_it_twice_changes_nothing() -> None:
