@@ -10,7 +10,7 @@ from application.wallet_access import decrypt_seed, seal_checked
 from domain.audit import EventType, WalletEvent
 from domain.errors import Field, WalletExistsUnderAnotherKey, WalletKeyMismatch
 from domain.model import Wallet, WalletBinding, check_id
-from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.ports import Cipher, KeyGenerator, UnitOfWork, WalletCreations
 from domain.recovery import Escrow
 from domain.secrets import EncryptionKey
 
@@ -35,14 +35,14 @@ class CreateUserWallet:
     (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and return it with
     created=False. Else generate a keypair, encrypt its seed under the key bound to the user and
     public key, and check that the envelope opens back to that public key (SealingFailed if
-    not); then, in a second unit of work, insert it with its `created` audit event by `actor`
-    (UserNotFound if the user was deleted meanwhile: the foreign key decides), commit, and
+    not); then store it with its `created` audit event by `actor` through `creations`, in one
+    atomic step (UserNotFound if the user was deleted meanwhile: the foreign key decides), and
     return it with created=True. The database's one-wallet-per-user constraint decides races:
-    the loser returns the winner's wallet as a replay, once the key opens it. Any exception
-    rolls the insert back, leaving nothing behind.
+    the loser returns the winner's wallet as a replay, once the key opens it. A failure stores
+    nothing, leaving nothing behind.
 
     With a recovery key configured (`escrowing`), the seed is also sealed to it and stored with
-    the wallet, in the same unit of work: a wallet is never committed without its escrow.
+    the wallet, in the same step: a wallet is never stored without its escrow.
 
     Opening and sealing happen between units of work, never inside one: with a key-management
     backend they wait for it (KmsUnavailable, KmsRefused, KmsKeyMismatch), and no connection
@@ -50,20 +50,20 @@ class CreateUserWallet:
 
     Reading first costs no extra round trip: the read is needed anyway, and its unit of work
     closes before the derivation starts. An unknown user costs that one read, whatever the key.
-    The read goes through `reader` (a read-only unit of work; `uow` itself if none is given):
-    a replay then writes nothing and opens no transaction.
+    The read goes through `reader` (a read-only unit of work will do): a replay then writes
+    nothing and opens no transaction.
     """
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        reader: UnitOfWork,
+        creations: WalletCreations,
         key_generator: KeyGenerator,
         cipher: Cipher,
         escrowing: Escrowing = NO_ESCROW,
-        reader: UnitOfWork | None = None,
     ) -> None:
-        self._uow = uow
-        self._reader = uow if reader is None else reader
+        self._reader = reader
+        self._creations = creations
         self._key_generator = key_generator
         self._cipher = cipher
         self._escrowing = escrowing
@@ -92,12 +92,7 @@ class CreateUserWallet:
     async def _create(self, user_id: str, key: EncryptionKey, actor: str | None) -> WalletResult:
         wallet, escrow = await self._new_wallet(user_id, key)
         created = WalletEvent.after(None, wallet.id, EventType.CREATED, actor)
-        async with self._uow as uow:
-            stored = await uow.wallets.add(wallet, created)
-            if stored.id == wallet.id:
-                if escrow is not None:
-                    await uow.escrows.put(escrow)
-                await uow.commit()
+        stored = await self._creations.add(wallet, created, escrow)
         if stored.id != wallet.id:
             await self._check_key_opens(stored, key)
             return WalletResult.of(stored)

@@ -18,9 +18,11 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork, always_ready
 from adapters.sql.deployment import SqlDeploymentSalt
 from adapters.sql.engine import SqlReadinessCheck, create_engine
 from adapters.sql.migrate import migrate
+from adapters.sql.pg_creations import sql_wallet_creations
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from adapters.stellar.policy_summary import StellarTransactionSummaries
 from adapters.stellar.transactions import StellarTransactionBuilder
+from adapters.wallet_creations import TransactionalWalletCreations
 from adapters.webhooks.standard_sender import StandardWebhookSender
 from application.account_transactions import AccountTransactions
 from application.activate_account import ActivateAccount
@@ -116,6 +118,25 @@ class Container(containers.DeclarativeContainer):
         sql=sql_read_unit_of_work,
         memory=providers.Factory(InMemoryUnitOfWork, store=memory_store, read_only=True),
     )
+    # Each new wallet in one atomic step: one statement on PostgreSQL, without BEGIN or COMMIT.
+    sql_autocommit_unit_of_work = providers.Factory(
+        SqlUnitOfWork,
+        engine=engine,
+        timeout=settings.provided.db_timeout,
+        webhook_endpoints=webhook_endpoints,
+        on_queued=webhook_doorbell.provided.ring,
+        autocommit=True,
+    )
+    wallet_creations = providers.Selector(
+        settings.provided.backend,
+        sql=providers.Factory(
+            sql_wallet_creations,
+            engine=engine,
+            transactional=unit_of_work.provider,
+            autocommit=sql_autocommit_unit_of_work.provider,
+        ),
+        memory=providers.Factory(TransactionalWalletCreations, units=unit_of_work.provider),
+    )
     readiness_check = providers.Selector(
         settings.provided.backend,
         sql=providers.Singleton(
@@ -162,11 +183,11 @@ class Container(containers.DeclarativeContainer):
     )
     create_user_wallet = providers.Factory(
         CreateUserWallet,
-        uow=unit_of_work,
+        reader=read_unit_of_work,
+        creations=wallet_creations,
         key_generator=key_generator,
         cipher=cipher,
         escrowing=escrowing,
-        reader=read_unit_of_work,
     )
     # A batch: the same creation for each item, under one prepared key.
     create_wallets = providers.Factory(CreateWallets, create=create_user_wallet)

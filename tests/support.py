@@ -27,9 +27,11 @@ from domain.ports import (
     SpendingRepository,
     UnitOfWork,
     UserRepository,
+    WalletCreations,
     WalletEventRepository,
     WalletRepository,
 )
+from domain.recovery import Escrow
 from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -75,8 +77,7 @@ CREATION_STEPS = [
     "wallets.get_by_existing_user",
     "key_generator.generate",
     "cipher.encrypt",
-    "wallets.add",
-    "commit",
+    "creations.add",
 ]
 """Every step of a wallet creation at which a fault can be injected."""
 
@@ -121,6 +122,7 @@ class Faults:
     STEPS = (
         *REPOSITORY_STEPS,
         "commit",
+        "creations.add",
         "key_generator.generate",
         "cipher.prepare",
         "cipher.encrypt",
@@ -202,6 +204,18 @@ class _FaultyRepository:
             return await call(*args, **kwargs)
 
         return faulty
+
+
+class FaultyWalletCreations:
+    """WalletCreations whose `add` reaches `creations.add` before the real one's."""
+
+    def __init__(self, inner: WalletCreations, faults: Faults) -> None:
+        self._inner = inner
+        self._faults = faults
+
+    async def add(self, wallet: Wallet, created: WalletEvent, escrow: Escrow | None) -> Wallet:
+        self._faults.reached("creations.add")
+        return await self._inner.add(wallet, created, escrow)
 
 
 class FaultyUnitOfWork:
@@ -318,8 +332,8 @@ class FaultyCipher:
 def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyGenerator]:
     """Make the container's CreateUserWallet run on fault-injecting ports; yields the key
     generator, which remembers every seed it made."""
-    real_uow, real_keys, real_cipher = (
-        container.unit_of_work,
+    real_reader, real_keys, real_cipher = (
+        container.read_unit_of_work,
         container.key_generator(),
         container.cipher(),
     )
@@ -327,7 +341,10 @@ def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyG
     with container.create_user_wallet.override(
         providers.Factory(
             container.create_user_wallet.cls,
-            uow=providers.Factory(lambda: FaultyUnitOfWork(real_uow(), faults)),
+            reader=providers.Factory(lambda: FaultyUnitOfWork(real_reader(), faults)),
+            creations=providers.Factory(
+                lambda: FaultyWalletCreations(container.wallet_creations(), faults)
+            ),
             key_generator=providers.Object(key_generator),
             cipher=providers.Object(FaultyCipher(real_cipher, faults)),
         )
@@ -344,6 +361,7 @@ def faulty_ports(container: Container, faults: Faults) -> Iterator[FaultyKeyGene
     backend = container.settings().backend
     real_uow = container.unit_of_work.providers[backend]
     real_reader = container.read_unit_of_work.providers[backend]
+    real_creations = container.wallet_creations.providers[backend]
     key_generator = FaultyKeyGenerator(container.key_generator(), faults)
     cipher = FaultyCipher(container.cipher(), faults)
     with (
@@ -352,6 +370,11 @@ def faulty_ports(container: Container, faults: Faults) -> Iterator[FaultyKeyGene
         ),
         container.read_unit_of_work.override(
             providers.Factory(FaultyUnitOfWork, inner=real_reader, faults=providers.Object(faults))
+        ),
+        container.wallet_creations.override(
+            providers.Factory(
+                FaultyWalletCreations, inner=real_creations, faults=providers.Object(faults)
+            )
         ),
         container.key_generator.override(providers.Object(key_generator)),
         container.cipher.override(providers.Object(cipher)),

@@ -28,7 +28,7 @@ from domain.audit import WalletEvent
 from domain.webhooks import Delivery, DeliveryKey, DeliveryState, DueDelivery
 
 _d = webhook_deliveries.c
-_PENDING = str(DeliveryState.PENDING)
+PENDING = str(DeliveryState.PENDING)
 _FAILED = str(DeliveryState.FAILED)
 _earlier = webhook_deliveries.alias("earlier")
 _QUEUE = insert(webhook_deliveries)
@@ -45,6 +45,13 @@ class OutboxWriter:
         self._endpoints = endpoints
         self.queued = False
 
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The endpoints each event is queued for (a statement that queues them itself, as
+        pg_creation_statement's, sets `queued`).
+        """
+        return tuple(self._endpoints)
+
     async def queue(self, event: WalletEvent) -> None:
         if not self._endpoints:
             return
@@ -55,7 +62,7 @@ class OutboxWriter:
                 "walletId": event.wallet_id,
                 "sequence": event.sequence,
                 "eventType": str(event.type),
-                "state": _PENDING,
+                "state": PENDING,
                 "attempts": 0,
                 "nextAttemptAt": at,
                 "createdAt": at,
@@ -93,7 +100,7 @@ class SqlDeliveryRepository:
         earlier_pending = exists().where(
             _earlier.c.endpoint == _d.endpoint,
             _earlier.c.walletId == _d.walletId,
-            _earlier.c.state == _PENDING,
+            _earlier.c.state == PENDING,
             _earlier.c.sequence < _d.sequence,
         )
         statement = (
@@ -108,7 +115,7 @@ class SqlDeliveryRepository:
                 ).join(wallets, wallets.c.id == _d.walletId)
             )
             .where(
-                _d.state == _PENDING,
+                _d.state == PENDING,
                 _d.nextAttemptAt <= at,
                 _d.endpoint.in_(list(endpoints)),
                 or_(_d.leaseUntil.is_(None), _d.leaseUntil <= at),
@@ -179,12 +186,12 @@ class SqlDeliveryRepository:
         statement = (
             update(webhook_deliveries)
             .where(chosen)
-            .values(_RELEASED | {"state": _PENDING, "attempts": 0, "nextAttemptAt": to_db(now)})
+            .values(_RELEASED | {"state": PENDING, "attempts": 0, "nextAttemptAt": to_db(now)})
         )
         return int((await self._connection.execute(statement)).rowcount or 0)
 
     async def oldest_pending(self) -> datetime | None:
-        statement = select(func.min(_d.createdAt)).where(_d.state == _PENDING)
+        statement = select(func.min(_d.createdAt)).where(_d.state == PENDING)
         oldest = await self._connection.scalar(statement)
         return None if oldest is None else from_db(oldest)
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.delivery_repository import OutboxWriter
 from adapters.sql.event_rows import event_row
+from adapters.sql.pg_creation_statement import creation
 from adapters.sql.pg_direct import DirectConnection, DirectStatement
 from adapters.sql.wallet_repositories import (
     INSERT_WALLET_WITH_EVENT,
@@ -22,6 +23,7 @@ from adapters.sql.wallet_repositories import (
 )
 from domain.audit import WalletEvent
 from domain.model import Wallet
+from domain.recovery import Escrow
 
 _BY_USER = DirectStatement.of(WALLET_BY_USER)
 _BY_USER_FOR_UPDATE = DirectStatement.of(WALLET_BY_USER_FOR_UPDATE)
@@ -48,6 +50,23 @@ class PgWalletRepository(SqlWalletRepository):
     async def get_by_existing_user(self, user_id: str) -> Wallet | None:
         row = await self._direct.fetchrow(_BY_EXISTING_USER, {"user_id": user_id})
         return wallet_of_existing_user(user_id, row)
+
+    async def add_alone(
+        self, wallet: Wallet, created: WalletEvent, escrow: Escrow | None
+    ) -> Wallet:
+        """`add` of the wallet with `created`, that event's deliveries and `escrow`, by one
+        statement: atomic on its own, in a unit of work with or without a transaction.
+        """
+        statement, values = creation(wallet, created, escrow, self._outbox.endpoints)
+        try:
+            row = await self._direct.fetchrow(statement, values)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise refusal_of_insert(wallet.user_id, error) from None
+        if row is None:
+            return await self._stored_instead(wallet)
+        if values.get("endpoints"):
+            self._outbox.queued = True
+        return wallet
 
     async def _insert_with_event(self, values: dict[str, Any], created: WalletEvent | None) -> bool:
         if created is None:

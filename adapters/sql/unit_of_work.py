@@ -50,6 +50,11 @@ class SqlUnitOfWork:
     (no BEGIN; on PostgreSQL no ROLLBACK either), and commit() raises. For the reads of GET
     requests.
 
+    `autocommit` (PostgreSQL only): no transaction either, and each statement commits on its
+    own, so only a write that is one statement is atomic in it (pg_creations' new wallets);
+    commit() raises. Deliveries such a statement queued wake the dispatcher as the block ends
+    without an error.
+
     On PostgreSQL the transaction (BEGIN, COMMIT, ROLLBACK) and the hot path's statements are
     sent by asyncpg itself (pg_direct), the other statements by SQLAlchemy on the same
     connection.
@@ -73,9 +78,13 @@ class SqlUnitOfWork:
         on_queued: Callable[[], None] | None = None,
         *,
         read_only: bool = False,
+        autocommit: bool = False,
     ) -> None:
+        if autocommit and engine.dialect.name != "postgresql":
+            raise ValueError("autocommit units of work are for PostgreSQL")
         self._engine = engine
         self._read_only = read_only
+        self._autocommit = autocommit
         self._timeout = timeout
         self._on_connection = on_connection
         self._webhook_endpoints = webhook_endpoints
@@ -120,24 +129,33 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         waiting = not self._checked_out
-        exits, self._exits, self._connection, self._outbox = self._exits, None, None, None
-        self._direct = None
+        exits, outbox = self._exits, self._outbox
+        self._exits, self._connection, self._outbox, self._direct = None, None, None, None
         if exits is None:
             return
         with unavailable_as_store_error(waiting_for_connection=waiting):
             await exits.__aexit__(exc_type, exc, traceback)
         raise_if_unavailable(exc, waiting_for_connection=waiting)
+        if self._autocommit and exc is None and outbox is not None and outbox.queued:
+            self._ring()
 
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit outside an open unit of work")
         if self._read_only:
             raise RuntimeError("a read-only unit of work has nothing to commit")
+        if self._autocommit:
+            raise RuntimeError("an autocommit unit of work committed each statement already")
         if self._direct is None:
             await self._connection.commit()
         else:
             await self._direct.commit()
-        if self._outbox is not None and self._outbox.queued and self._on_queued is not None:
+        if self._outbox is not None and self._outbox.queued:
+            self._ring()
+
+    def _ring(self) -> None:
+        """Tell `on_queued` that committed deliveries wait."""
+        if self._on_queued is not None:
             self._on_queued()
 
     @asynccontextmanager
@@ -166,7 +184,7 @@ class SqlUnitOfWork:
             self._on_connection(time.perf_counter() - started)
         try:
             if direct is not None:
-                if not self._read_only:
+                if not (self._read_only or self._autocommit):
                     await direct.begin()
             elif self._read_only:
                 await connection.execution_options(**SQLITE_STATEMENT_BY_STATEMENT)

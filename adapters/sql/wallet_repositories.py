@@ -33,7 +33,7 @@ _WALLET_VALUES: dict[str, Any] = {
     name: bindparam(name)
     for name in ("id", "userId", "publicKey", "encryptedKey", "createdAt", "updatedAt")
 }
-_EVENT_COLUMNS = [c.name for c in wallet_events.c if c.name != "walletId"]
+EVENT_COLUMNS = [c.name for c in wallet_events.c if c.name != "walletId"]
 
 
 def _insert_wallet(dialect_insert: Any) -> Any:
@@ -45,20 +45,20 @@ def _insert_wallet(dialect_insert: Any) -> Any:
     )
 
 
-_INSERT_WALLET = {
+INSERT_WALLET = {
     "postgresql": _insert_wallet(postgresql.insert),
     "sqlite": _insert_wallet(sqlite.insert),
 }
-_inserted_wallet = _INSERT_WALLET["postgresql"].cte("inserted_wallet")
+_inserted_wallet = INSERT_WALLET["postgresql"].cte("inserted_wallet")
 INSERT_WALLET_WITH_EVENT = (
     insert(wallet_events)
     .from_select(
-        ["walletId", *_EVENT_COLUMNS],
+        ["walletId", *EVENT_COLUMNS],
         select(
             _inserted_wallet.c.id,
             *(
                 bindparam(f"event_{name}", type_=wallet_events.c[name].type)
-                for name in _EVENT_COLUMNS
+                for name in EVENT_COLUMNS
             ),
         ),
     )
@@ -114,14 +114,7 @@ class SqlWalletRepository:
         await self._connection.execute(statement)
 
     async def add(self, wallet: Wallet, created: WalletEvent | None = None) -> Wallet:
-        values = {
-            "id": wallet.id,
-            "userId": wallet.user_id,
-            "publicKey": wallet.public_key,
-            "encryptedKey": wallet.encrypted_key,
-            "createdAt": to_db(wallet.created_at),
-            "updatedAt": to_db(wallet.updated_at),
-        }
+        values = wallet_values(wallet)
         try:
             inserted = await self._insert_with_event(values, created)
         except IntegrityError as error:
@@ -130,6 +123,10 @@ class SqlWalletRepository:
             if created is not None:
                 await self._outbox.queue(created)
             return wallet
+        return await self._stored_instead(wallet)
+
+    async def _stored_instead(self, wallet: Wallet) -> Wallet:
+        """The user's wallet, stored first, when `wallet` was not inserted for its user."""
         stored = await self.get_by_user(wallet.user_id)
         if stored is None:
             raise UserNotFound(wallet.user_id)
@@ -145,7 +142,7 @@ class SqlWalletRepository:
             event = {f"event_{name}": value for name, value in event_row(created).items()}
             statement = INSERT_WALLET_WITH_EVENT
             return (await self._connection.execute(statement, values | event)).first() is not None
-        inserted = (await self._connection.execute(_INSERT_WALLET[dialect], values)).first()
+        inserted = (await self._connection.execute(INSERT_WALLET[dialect], values)).first()
         if inserted is None or created is None:
             return inserted is not None
         await self._connection.execute(_INSERT_EVENT, event_row(created))
@@ -200,6 +197,18 @@ def refusal_of_insert(user_id: str, driver_error: object) -> DomainError:
     if code == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY" in str(driver_error):
         return UserNotFound(user_id)
     return PublicKeyTaken()
+
+
+def wallet_values(wallet: Wallet) -> dict[str, Any]:
+    """The values of a new wallet's row, by column name."""
+    return {
+        "id": wallet.id,
+        "userId": wallet.user_id,
+        "publicKey": wallet.public_key,
+        "encryptedKey": wallet.encrypted_key,
+        "createdAt": to_db(wallet.created_at),
+        "updatedAt": to_db(wallet.updated_at),
+    }
 
 
 def wallet_of_existing_user(user_id: str, row: Columns | None) -> Wallet | None:

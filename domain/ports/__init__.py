@@ -1,7 +1,7 @@
 """Ports: what the use cases need from the outside world, as Protocols with their contracts.
-Import them from here; each lives in the module of its kind: `store` (the repositories and the
-unit of work), `crypto` (keypairs and sealed seeds), `stellar` (transactions and the network),
-`webhooks` (the deliveries owed and their sender).
+Import them from here; each lives in the module of its kind: `store` (the repositories, the
+unit of work, the store of new wallets), `crypto` (keypairs and sealed seeds), `stellar`
+(transactions and the network), `webhooks` (the deliveries owed and their sender).
 """
 
 from domain.ports.crypto import Cipher, EscrowOpener, KeyGenerator, SeedSealer
@@ -21,6 +21,7 @@ from domain.ports.store import (
     SpendingRepository,
     UnitOfWork,
     UserRepository,
+    WalletCreations,
     WalletEventRepository,
     WalletRepository,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "TransactionSummaries",
     "UnitOfWork",
     "UserRepository",
+    "WalletCreations",
     "WalletEventRepository",
     "WalletRepository",
     "WebhookSender",

@@ -1,5 +1,5 @@
-"""Ports of the store: the repositories, each seen through one unit of work, and the unit of
-work itself (one transaction).
+"""Ports of the store: the repositories, each seen through one unit of work, the unit of work
+itself (one transaction), and the store of new wallets (one atomic step each, no unit of work).
 """
 
 from collections.abc import Mapping
@@ -214,4 +214,20 @@ class UnitOfWork(Protocol):
 
     async def commit(self) -> None:
         """Make every write of this unit of work durable and visible, atomically."""
+        ...
+
+
+class WalletCreations(Protocol):
+    """Stores new wallets, each in one atomic step of its own: no unit of work of the caller's
+    is open or needed around it.
+    """
+
+    async def add(self, wallet: Wallet, created: WalletEvent, escrow: Escrow | None) -> Wallet:
+        """Store the wallet with its first audit event `created` (and that event's webhook
+        deliveries) and its `escrow`, if any, all or nothing, unless its user already has a
+        wallet; return the user's wallet: the given one if it was stored, else the one stored
+        first (a concurrent creation that committed first wins). Raises UserNotFound when the
+        user does not exist, PublicKeyTaken when another wallet has this public key, and
+        StoreUnavailable as a unit of work does: in each case nothing was stored.
+        """
         ...

@@ -133,7 +133,7 @@ async def test_an_item_that_fails_changes_nothing_for_the_others(
 
 SERVICE_FAILURES = [
     ("wallets.get_by_existing_user", 3, StoreUnavailable("OSError"), "database-unavailable"),
-    ("commit", 3, StoreUnavailable("OSError"), "database-unavailable"),
+    ("creations.add", 3, StoreUnavailable("OSError"), "database-unavailable"),
     ("cipher.encrypt", 3, KmsUnavailable("transit", "ConnectError"), "kms-unavailable"),
 ]
 
@@ -243,7 +243,7 @@ async def test_no_key_in_any_answer_or_log_line(
         for key in (KEY, OTHER_KEY, KEY + "x" * 1100):
             response = await _batch(client, *items, key=key)
             seen += [response.text, str(response.headers)]
-        with faulty_ports(container, _FailingNth("commit", 1, StoreUnavailable("OSError"))):
+        with faulty_ports(container, _FailingNth("creations.add", 1, StoreUnavailable("OSError"))):
             response = await _batch(client, {"userId": "cy"}, key=KEY)
             assert response.status_code == 503
             seen += [response.text, str(response.headers)]

@@ -25,7 +25,7 @@ from tests.support import (
 )
 
 PROBLEM = "application/problem+json"
-DATABASE_STEPS = ["wallets.get_by_existing_user", "wallets.add", "commit"]
+DATABASE_STEPS = ["wallets.get_by_existing_user", "creations.add"]
 
 
 @pytest.fixture

@@ -136,16 +136,16 @@ async def test_a_500_is_not_kept_and_a_retry_with_the_key_runs(database_url: str
         assert (await send(client, REGISTER)).status_code == 201
         key, faults = new_key(), Faults()
         with faulty_creation(container, faults):
-            faults.arm("wallets.add")
+            faults.arm("creations.add")
             problem(await send(client, CREATE, key), 500, "internal-error")
             assert await _stored(container, key) is None
-            faults.arm("commit", StoreUnavailable("ConnectionResetError"))
+            faults.arm("creations.add", StoreUnavailable("ConnectionResetError"))
             failed = await send(client, CREATE, key)
             problem(failed, 503, "database-unavailable")
             assert REPLAYED not in failed.headers
             assert await _stored(container, key) is None
             retried = await send(client, CREATE, key)
-        assert faults.fired == ["wallets.add", "commit"]
+        assert faults.fired == ["creations.add", "creations.add"]
         assert retried.status_code == 201, retried.text
         assert REPLAYED not in retried.headers
         replayed = await send(client, CREATE, key)

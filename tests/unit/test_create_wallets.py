@@ -158,11 +158,11 @@ class _FailingNth(Faults):
 
 SERVICE_FAILURES = [
     ("wallets.get_by_existing_user", 3, StoreUnavailable("OSError")),
-    ("commit", 3, StoreUnavailable("OSError")),
+    ("creations.add", 3, StoreUnavailable("OSError")),
     ("cipher.encrypt", 3, KmsUnavailable("transit", "ConnectError")),
     ("cipher.prepare", 1, KeyDerivationBusy()),
 ]
-"""The database gone at the third item's read or commit, the key-management backend at its
+"""The database gone at the third item's read or store, the key-management backend at its
 sealing, no key-derivation slot for the batch's one preparation."""
 
 
