@@ -127,16 +127,15 @@ class Container(containers.DeclarativeContainer):
         on_queued=webhook_doorbell.provided.ring,
         autocommit=True,
     )
-    # One per container: each call makes its units of work, from providers that may be overridden.
     wallet_creations = providers.Selector(
         settings.provided.backend,
-        sql=providers.Singleton(
+        sql=providers.Factory(
             sql_wallet_creations,
             engine=engine,
             transactional=unit_of_work.provider,
             autocommit=sql_autocommit_unit_of_work.provider,
         ),
-        memory=providers.Singleton(TransactionalWalletCreations, units=unit_of_work.provider),
+        memory=providers.Factory(TransactionalWalletCreations, units=unit_of_work.provider),
     )
     readiness_check = providers.Selector(
         settings.provided.backend,
