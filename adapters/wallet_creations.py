@@ -15,6 +15,11 @@ class TransactionalWalletCreations:
     PostgreSQL's is one statement (pg_creations).
     """
 
+    add_first = False
+    """A transaction that finds a wallet is no cheaper than the read it could have been, and
+    on SQLite it would queue behind every writer for the one write lock.
+    """
+
     def __init__(self, units: Callable[[], UnitOfWork]) -> None:
         self._units = units
 

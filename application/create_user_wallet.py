@@ -7,6 +7,7 @@ from typing import Self
 from application.escrow import NO_ESCROW, Escrowing
 from application.results import WalletResult
 from application.wallet_access import decrypt_seed, seal_checked
+from application.wallet_owners import WalletOwners
 from domain.audit import EventType, WalletEvent
 from domain.errors import Field, WalletExistsUnderAnotherKey, WalletKeyMismatch
 from domain.model import Wallet, WalletBinding, check_id
@@ -52,21 +53,33 @@ class CreateUserWallet:
     closes before the derivation starts. An unknown user costs that one read, whatever the key.
     The read goes through `reader` (a read-only unit of work will do): a replay then writes
     nothing and opens no transaction.
+
+    Adding first: where `creations.add_first` (a user's wallet comes back from `add` in the
+    round trip a read would take) and the key is ready to seal at once (`Cipher.ready_to_seal`:
+    already stretched, no key-management backend), the read is skipped: the keypair is
+    generated, sealed and added straight away, and a user who has a wallet gets it back from
+    `add`, as a replay. A new wallet then costs one round trip instead of two; a replay or an
+    unknown user costs the keypair and sealing that were not needed (nothing is stored), and
+    still no key derivation. Users that `owners` has lately seen with a wallet are read first
+    all the same: their creation is most likely a replay.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - four ports, then the options by name
         self,
         reader: UnitOfWork,
         creations: WalletCreations,
         key_generator: KeyGenerator,
         cipher: Cipher,
+        *,
         escrowing: Escrowing = NO_ESCROW,
+        owners: WalletOwners | None = None,
     ) -> None:
         self._reader = reader
         self._creations = creations
         self._key_generator = key_generator
         self._cipher = cipher
         self._escrowing = escrowing
+        self._owners = WalletOwners() if owners is None else owners
 
     async def __call__(self, request: CreateWalletRequest) -> WalletResult:
         with self.key_once(request.encryption_key) as key:
@@ -81,10 +94,15 @@ class CreateUserWallet:
         the read): what `__call__` does, and what CreateWallets does for each item of a batch.
         """
         user_id = check_id(Field.USER_ID, user_id)
+        if self._creations.add_first and user_id not in self._owners:
+            ready = await key.ready_to_seal()
+            if ready is not None:
+                return await self._create(user_id, ready, actor)
         async with self._reader as reader:
             existing = await reader.wallets.get_by_existing_user(user_id)
         prepared = await key.prepared()
         if existing is not None:
+            self._owners.remember(user_id)
             await self._check_key_opens(existing, prepared)
             return WalletResult.of(existing)
         return await self._create(user_id, prepared, actor)
@@ -93,6 +111,7 @@ class CreateUserWallet:
         wallet, escrow = await self._new_wallet(user_id, key)
         created = WalletEvent.after(None, wallet.id, EventType.CREATED, actor)
         stored = await self._creations.add(wallet, created, escrow)
+        self._owners.remember(user_id)
         if stored.id != wallet.id:
             await self._check_key_opens(stored, key)
             return WalletResult.of(stored)
@@ -134,6 +153,20 @@ class KeyOnce:
         """The prepared key (KeyDerivationBusy, StoreUnavailable as `Cipher.prepare`)."""
         if self._prepared is None:
             self._prepared = await self._cipher.prepare(self._key)
+        return self._prepared
+
+    async def ready_to_seal(self) -> EncryptionKey | None:
+        """The prepared key if the cipher says it is ready to seal (`Cipher.ready_to_seal`: no
+        derivation, no key-management backend), else None (StoreUnavailable as that). Asked
+        each time: a key prepared earlier is not ready to seal behind a backend.
+        """
+        ready = await self._cipher.ready_to_seal(self._key)
+        if ready is None:
+            return None
+        if self._prepared is None:
+            self._prepared = ready
+        else:
+            ready.wipe()
         return self._prepared
 
     def __enter__(self) -> Self:

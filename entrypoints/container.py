@@ -48,6 +48,7 @@ from application.sign_transaction import SignTransaction
 from application.signing_policy import SigningGate
 from application.upgrade_envelopes import UpgradeEnvelopes
 from application.wallet_events import ListWalletEvents, VerifyAuditTrail
+from application.wallet_owners import WalletOwners
 from application.wallet_policy import GetSigningPolicy, RemoveSigningPolicy, SetSigningPolicy
 from application.webhook_deliveries import ListDeliveries, RequeueDeliveries
 from entrypoints.settings import Settings
@@ -181,6 +182,8 @@ class Container(containers.DeclarativeContainer):
     escrowing = providers.Singleton(
         Escrowing, sealer=sealer, recovery_key=settings.provided.recovery_key
     )
+    # The users this process lately saw with a wallet: their creations read first (replays).
+    wallet_owners = providers.Singleton(WalletOwners)
     create_user_wallet = providers.Factory(
         CreateUserWallet,
         reader=read_unit_of_work,
@@ -188,6 +191,7 @@ class Container(containers.DeclarativeContainer):
         key_generator=key_generator,
         cipher=cipher,
         escrowing=escrowing,
+        owners=wallet_owners,
     )
     # A batch: the same creation for each item, under one prepared key.
     create_wallets = providers.Factory(CreateWallets, create=create_user_wallet)

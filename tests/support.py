@@ -125,6 +125,7 @@ class Faults:
         "creations.add",
         "key_generator.generate",
         "cipher.prepare",
+        "cipher.ready_to_seal",
         "cipher.encrypt",
         "cipher.decrypt",
         "cipher.rewrap",
@@ -213,9 +214,35 @@ class FaultyWalletCreations:
         self._inner = inner
         self._faults = faults
 
+    @property
+    def add_first(self) -> bool:
+        return self._inner.add_first
+
     async def add(self, wallet: Wallet, created: WalletEvent, escrow: Escrow | None) -> Wallet:
         self._faults.reached("creations.add")
         return await self._inner.add(wallet, created, escrow)
+
+
+class AddingFirst:
+    """WalletCreations that says `add_first` whatever the store: CreateUserWallet's adding-first
+    path on every backend (on PostgreSQL it is the real one's).
+    """
+
+    add_first = True
+
+    def __init__(self, inner: WalletCreations) -> None:
+        self._inner = inner
+
+    async def add(self, wallet: Wallet, created: WalletEvent, escrow: Escrow | None) -> Wallet:
+        return await self._inner.add(wallet, created, escrow)
+
+
+@contextmanager
+def adding_first(container: Container) -> Iterator[None]:
+    """Make the container's creations add first (AddingFirst) on every backend."""
+    real = container.wallet_creations.providers[container.settings().backend]
+    with container.wallet_creations.override(providers.Factory(lambda: AddingFirst(real()))):
+        yield
 
 
 class FaultyUnitOfWork:
@@ -310,6 +337,10 @@ class FaultyCipher:
         await self._faults.pass_through("cipher.prepare")
         return await self._inner.prepare(key)
 
+    async def ready_to_seal(self, key: EncryptionKey) -> EncryptionKey | None:
+        await self._faults.pass_through("cipher.ready_to_seal")
+        return await self._inner.ready_to_seal(key)
+
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         await self._faults.pass_through("cipher.encrypt")
         return await self._inner.encrypt(seed, key, binding)
@@ -347,6 +378,7 @@ def faulty_creation(container: Container, faults: Faults) -> Iterator[FaultyKeyG
             ),
             key_generator=providers.Object(key_generator),
             cipher=providers.Object(FaultyCipher(real_cipher, faults)),
+            owners=container.wallet_owners,
         )
     ):
         yield key_generator

@@ -65,6 +65,15 @@ class Argon2AeadCipher:
         stretched = await self._keys.stretched(key, salt, self._kdf)
         return PreparedKey(key.reveal(), Secret(stretched), (salt, self._kdf))
 
+    async def ready_to_seal(self, key: EncryptionKey) -> PreparedKey | None:
+        if self._wrapper is not None:
+            return None
+        salt = await self._deployment_salt()
+        stretched = self._keys.cached(key, salt, self._kdf)
+        if stretched is None:
+            return None
+        return PreparedKey(key.reveal(), Secret(stretched), (salt, self._kdf))
+
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         salt = await self._deployment_salt()
         stretched = await self._stretched(key, salt, self._kdf)

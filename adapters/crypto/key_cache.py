@@ -115,10 +115,8 @@ class StretchedKeyCache:
         if not self.enabled:
             return await self._shielded(self._derive(password, salt, params))
         cache_key = self._cache_key(password, salt, params)
-        cached = self._fresh(cache_key)
+        cached = self._hit(cache_key)
         if cached is not None:
-            self.stats.hits += 1
-            self._on_lookup("hit")
             return cached
         pending = self._in_flight.get(cache_key)
         if pending is None:
@@ -129,6 +127,14 @@ class StretchedKeyCache:
             self.stats.shared += 1
             self._on_lookup("shared")
         return await asyncio.shield(pending)
+
+    def cached(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> bytes | None:
+        """The stretched key if the cache holds it, fresh (a hit, as `stretched` counts one);
+        else None, and nothing is derived.
+        """
+        if not self.enabled:
+            return None
+        return self._hit(self._cache_key(bytes(key.reveal()), salt, params))
 
     def confirm(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> None:
         """The key opened something under this salt and params: its entry (if cached) leaves
@@ -156,6 +162,14 @@ class StretchedKeyCache:
 
     def _cache_key(self, password: bytes, salt: bytes, params: KdfParams) -> CacheKey:
         return (hmac.digest(self._process_key, password, "sha256"), salt, params)
+
+    def _hit(self, cache_key: CacheKey) -> bytes | None:
+        """The fresh entry, counted as a hit; None (not counted) when there is none."""
+        cached = self._fresh(cache_key)
+        if cached is not None:
+            self.stats.hits += 1
+            self._on_lookup("hit")
+        return cached
 
     def _fresh(self, cache_key: CacheKey) -> bytes | None:
         entries = self._confirmed if cache_key in self._confirmed else self._probation

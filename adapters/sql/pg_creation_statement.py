@@ -1,7 +1,8 @@
 """A new wallet stored by one PostgreSQL statement, atomic on its own: the wallet (unless its user
 has one: ON CONFLICT DO NOTHING) and, from what that inserted, its first event, the event's
 webhook deliveries and the wallet's escrow, as data-modifying CTEs, their foreign keys checked at
-the statement's end.
+the statement's end. The same statement reads the wallet the user has already, if any: a user
+who has one gets it back in the one round trip.
 """
 
 from typing import Any
@@ -13,7 +14,7 @@ from adapters.sql.conventions import to_db
 from adapters.sql.delivery_repository import PENDING
 from adapters.sql.event_rows import event_row
 from adapters.sql.pg_direct import DirectStatement
-from adapters.sql.tables import wallet_escrows, wallet_events, webhook_deliveries
+from adapters.sql.tables import users, wallet_escrows, wallet_events, wallets, webhook_deliveries
 from adapters.sql.wallet_repositories import EVENT_COLUMNS, INSERT_WALLET, wallet_values
 from domain.audit import WalletEvent
 from domain.model import Wallet
@@ -21,8 +22,10 @@ from domain.recovery import Escrow
 
 
 def _creation(*, escrow: bool, deliveries: bool) -> Select[Any]:
-    """The statement: a row (the wallet's id) if the wallet was inserted, none if its user has
-    one already.
+    """The statement. Its row, when the user exists: "insertedId", the new wallet's id if it was
+    inserted, else null; and the columns of the wallet the user had before the statement began,
+    if any (all null when it was inserted, or when the wallet that stopped it was committed
+    during the statement, after its snapshot).
     """
     new_wallet = INSERT_WALLET["postgresql"].cte("new_wallet")
     event_values = [
@@ -34,7 +37,12 @@ def _creation(*, escrow: bool, deliveries: bool) -> Select[Any]:
         .returning(wallet_events.c.walletId, wallet_events.c.sequence, wallet_events.c.type)
         .cte("new_event")
     )
-    statement = select(new_event.c.walletId)
+    existing = wallets.alias("existing")
+    statement = (
+        select(select(new_event.c.walletId).scalar_subquery().label("insertedId"), *existing.c)
+        .select_from(users.outerjoin(existing, existing.c.userId == users.c.id))
+        .where(users.c.id == bindparam("userId"))
+    )
     if deliveries:
         endpoint = func.unnest(bindparam("endpoints", type_=ARRAY(Text))).alias("endpoint")
         at = bindparam("event_occurredAt", type_=wallet_events.c.occurredAt.type)

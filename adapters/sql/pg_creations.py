@@ -32,8 +32,13 @@ class PgWalletCreations:
     """Stores each new wallet by one statement (`PgWalletRepository.add_alone`) in a unit of
     work without a transaction (`units` makes them: SqlUnitOfWork with `autocommit`), whose
     deadline, handling of a lost connection and StoreUnavailable are a unit of work's. A user
-    who has a wallet already gets it back, read in the same unit of work.
+    who has a wallet already gets it back from the same statement (or, if it was committed while
+    that ran, from a second one in the same unit of work).
     """
+
+    add_first = True
+    """The statement that finds the user's wallet returns it: a replay costs the round trip
+    its read would have."""
 
     def __init__(self, units: Callable[[], SqlUnitOfWork]) -> None:
         self._units = units

@@ -55,18 +55,22 @@ class PgWalletRepository(SqlWalletRepository):
         self, wallet: Wallet, created: WalletEvent, escrow: Escrow | None
     ) -> Wallet:
         """`add` of the wallet with `created`, that event's deliveries and `escrow`, by one
-        statement: atomic on its own, in a unit of work with or without a transaction.
+        statement: atomic on its own, in a unit of work with or without a transaction. The
+        wallet the user has already comes back in the same statement, unless it was committed
+        while that ran: then a second statement reads it.
         """
         statement, values = creation(wallet, created, escrow, self._outbox.endpoints)
         try:
             row = await self._direct.fetchrow(statement, values)
         except asyncpg.IntegrityConstraintViolationError as error:
             raise refusal_of_insert(wallet.user_id, error) from None
-        if row is None:
-            return await self._stored_instead(wallet)
-        if values.get("endpoints"):
-            self._outbox.queued = True
-        return wallet
+        if row is not None and row["insertedId"] is not None:
+            if values.get("endpoints"):
+                self._outbox.queued = True
+            return wallet
+        if row is not None and row["id"] is not None:
+            return wallet_of(row)
+        return await self._stored_instead(wallet)
 
     async def _insert_with_event(self, values: dict[str, Any], created: WalletEvent | None) -> bool:
         if created is None:

@@ -40,6 +40,14 @@ class Cipher(Protocol):
         """
         ...
 
+    async def ready_to_seal(self, key: EncryptionKey) -> EncryptionKey | None:
+        """The key as `prepare` would return it, if that is at hand and sealing under it calls
+        no key-management backend (its stretched form is cached, no backend is configured);
+        else None, with nothing derived and no derivation slot taken. The caller wipes what it
+        gets. May read the deployment's salt once (StoreUnavailable).
+        """
+        ...
+
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         """A self-describing text envelope of the seed, openable only with the same key and
         binding.

@@ -222,6 +222,14 @@ class WalletCreations(Protocol):
     is open or needed around it.
     """
 
+    @property
+    def add_first(self) -> bool:
+        """Whether `add` answers a user who has a wallet with that wallet as cheaply as reading
+        it would (in the one round trip): a creation may then seal and add before it knows,
+        and a new wallet costs one round trip instead of a read and a write.
+        """
+        ...
+
     async def add(self, wallet: Wallet, created: WalletEvent, escrow: Escrow | None) -> Wallet:
         """Store the wallet with its first audit event `created` (and that event's webhook
         deliveries) and its `escrow`, if any, all or nothing, unless its user already has a

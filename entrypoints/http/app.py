@@ -138,8 +138,12 @@ def _instrument(container: Container, settings: Settings) -> None:
     )
     container.key_wrapper.add_kwargs(on_call=metrics.observe_kms_call)
     if settings.backend == "sql":
-        container.sql_unit_of_work.add_kwargs(on_connection=metrics.observe_pool_wait)
-        container.sql_read_unit_of_work.add_kwargs(on_connection=metrics.observe_pool_wait)
+        for units in (
+            container.sql_unit_of_work,
+            container.sql_read_unit_of_work,
+            container.sql_autocommit_unit_of_work,
+        ):
+            units.add_kwargs(on_connection=metrics.observe_pool_wait)
         metrics.watch_pool(container.engine())
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.sql.pg_creations import PgWalletCreations
+from adapters.sql.pg_repositories import PgWalletRepository
 from adapters.sql.tables import wallet_events, wallets
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from domain.audit import EventType, WalletEvent
@@ -168,3 +169,24 @@ async def test_an_autocommit_unit_of_work_is_refused_on_sqlite(sqlite_url: str) 
     async with open_container(settings_for(sqlite_url)) as container:
         with pytest.raises(ValueError, match="PostgreSQL"):
             SqlUnitOfWork(container.engine(), autocommit=True)
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_the_users_wallet_comes_back_from_the_one_statement(
+    clean_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with open_container(settings_for(clean_postgres_url)) as container:
+        creations = container.wallet_creations()
+        assert creations.add_first
+        user = User.register("ada@example.com")
+        async with container.unit_of_work() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        first, created = _new(user)
+        await creations.add(first, created, None)
+
+        async def no_second_statement(*_: object) -> Wallet:
+            raise AssertionError("the wallet was read by a second statement")
+
+        monkeypatch.setattr(PgWalletRepository, "_stored_instead", no_second_statement)
+        assert await creations.add(*_new(user), None) == first

@@ -143,6 +143,10 @@ async def test_a_service_failure_stops_the_batch_and_the_same_batch_again_finish
     container: Container, client: Client, failure: tuple[str, int, Exception, str]
 ) -> None:
     step, nth, error, slug = failure
+    if step == "wallets.get_by_existing_user" and container.wallet_creations().add_first:
+        # Under a key ready to seal, an item after the first does not read before adding:
+        # its first step that may reach the store is asking the cipher (the salt, once read).
+        step = "cipher.ready_to_seal"
     users = ["ada", "bob", "cy", "dee"]
     await _users(client, *users)
     items = [{"userId": u, "refId": f"row-{n}"} for n, u in enumerate(users)]
@@ -247,7 +251,10 @@ async def test_no_key_in_any_answer_or_log_line(
             response = await _batch(client, {"userId": "cy"}, key=KEY)
             assert response.status_code == 503
             seen += [response.text, str(response.headers)]
-    assert len(keys.seeds) == 3  # bob's, ada's, and cy's (rolled back)
+    # bob's, ada's, and cy's (rolled back); where the store adds first, also one sealed in vain
+    # for "nobody" in each batch under a key ready to seal (ada and bob, seen with a wallet,
+    # are read first).
+    assert len(keys.seeds) == (5 if container.wallet_creations().add_first else 3)
     needles = _forbidden(keys.seeds, [KEY, OTHER_KEY])
     for text in [*seen, caplog.text, *(record.getMessage() for record in caplog.records)]:
         for needle in needles:

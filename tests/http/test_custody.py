@@ -50,6 +50,9 @@ class _SealsAnotherSeed:
     async def prepare(self, key: EncryptionKey) -> EncryptionKey:
         return await self._inner.prepare(key)
 
+    async def ready_to_seal(self, key: EncryptionKey) -> EncryptionKey | None:
+        return await self._inner.ready_to_seal(key)
+
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         return await self._inner.encrypt(SecretSeed(bytes(32)), key, binding)
 

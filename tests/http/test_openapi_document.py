@@ -424,6 +424,9 @@ class _UnopenableSeals:
     async def prepare(self, key: EncryptionKey) -> EncryptionKey:
         return await self._inner.prepare(key)
 
+    async def ready_to_seal(self, key: EncryptionKey) -> EncryptionKey | None:
+        return await self._inner.ready_to_seal(key)
+
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         envelope = await self._inner.encrypt(seed, key, binding)
         self._sealed.add(envelope)

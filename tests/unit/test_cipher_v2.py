@@ -331,3 +331,21 @@ async def test_a_share_of_the_wrong_length_is_tampering() -> None:
     short = nonce + wrapper._keys[share.key_ref].encrypt(nonce, bytes(16), share_context(BINDING))
     with pytest.raises(EnvelopeTampered):
         await _open(cipher, _edit(envelope, share=dataclasses.replace(share, wrapped=short)))
+
+
+@pytest.mark.parametrize("wrapper", [None, InMemoryKeyWrapper()], ids=["v1", "backend"])
+async def test_a_key_is_ready_to_seal_only_once_stretched_and_without_a_backend(
+    wrapper: KeyWrapper | None,
+) -> None:
+    cipher = _cipher(wrapper)
+    key = EncryptionKey.from_text(KEY)
+    assert await cipher.ready_to_seal(key) is None  # nothing derived to say so
+    (await cipher.prepare(key)).wipe()
+    ready = await cipher.ready_to_seal(key)
+    if wrapper is not None:
+        assert ready is None  # sealing would call the backend
+        return
+    assert ready is not None
+    envelope = await cipher.encrypt(SecretSeed(SEED), ready, BINDING)
+    assert await _open(cipher, envelope) == SEED
+    assert await cipher.ready_to_seal(EncryptionKey.from_text(OTHER_KEY)) is None

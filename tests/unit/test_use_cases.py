@@ -14,7 +14,7 @@ from domain.errors import (
     WalletKeyMismatch,
     WalletNotFound,
 )
-from domain.secrets import EncryptionKey
+from domain.secrets import EncryptionKey, SecretSeed
 from entrypoints.container import Container
 from tests.support import (
     CREATION_STEPS,
@@ -22,6 +22,7 @@ from tests.support import (
     OTHER_KEY,
     Faults,
     InjectedFault,
+    adding_first,
     faulty_creation,
 )
 
@@ -68,10 +69,84 @@ async def test_an_unknown_user_is_refused_before_a_key_is_derived_or_a_keypair_m
     with faulty_creation(container, faults) as keys, pytest.raises(UserNotFound):
         await _create(container, "nobody")
     assert keys.seeds == []
-    assert faults.trace == ["wallets.get_by_existing_user"]
+    # A store that adds first asks whether the key is ready to seal: it is not (never derived).
+    asked = ["cipher.ready_to_seal"] if container.wallet_creations().add_first else []
+    assert faults.trace == [*asked, "wallets.get_by_existing_user"]
     assert cache.stats.derivations == 0
     await _create(container, await _user(container))  # the same key, for a user: derived
     assert cache.stats.derivations == 1
+
+
+async def test_adding_first_under_a_warm_key_skips_the_read(container: Container) -> None:
+    await _create(container, await _user(container, "warm"))  # the key is stretched, cached
+    user_id = await _user(container)
+    faults = Faults()
+    with adding_first(container), faulty_creation(container, faults) as keys:
+        result = await _create(container, user_id)
+    assert result.created
+    assert [keys.public_key_of(SecretSeed(seed)) for seed in keys.seeds] == [result.public_key]
+    assert "wallets.get_by_existing_user" not in faults.trace
+    assert faults.trace[0] == "cipher.ready_to_seal"
+    assert faults.trace[-1] == "creations.add"
+    assert container.key_cache().stats.derivations == 1
+    assert (await container.get_wallet_by_user()(user_id)).wallet_id == result.wallet_id
+
+
+async def test_adding_first_a_replay_gets_the_wallet_and_stores_nothing(
+    container: Container,
+) -> None:
+    user_id = await _user(container)
+    created = await _create(container, user_id)
+    container.wallet_owners.reset()  # as in another process: this one never saw the wallet
+    faults = Faults()
+    with adding_first(container), faulty_creation(container, faults) as keys:
+        replayed = await _create(container, user_id)
+    assert not replayed.created
+    assert (replayed.wallet_id, replayed.public_key) == (created.wallet_id, created.public_key)
+    assert "wallets.get_by_existing_user" not in faults.trace
+    assert len(keys.seeds) == 1  # a keypair sealed in vain, and stored nowhere
+    async with container.unit_of_work() as uow:
+        assert await uow.wallets.read_ids(None, 10) == [created.wallet_id]
+        last = await uow.events.last(created.wallet_id)
+    assert last is not None
+    assert last.sequence == 1  # the creation's event alone
+
+
+async def test_adding_first_a_user_lately_seen_with_a_wallet_is_read_first(
+    container: Container,
+) -> None:
+    user_id = await _user(container)
+    created = await _create(container, user_id)
+    assert user_id in container.wallet_owners()
+    faults = Faults()
+    with adding_first(container), faulty_creation(container, faults) as keys:
+        replayed = await _create(container, user_id)
+    assert (replayed.created, replayed.wallet_id) == (False, created.wallet_id)
+    assert faults.trace == ["wallets.get_by_existing_user", "cipher.prepare", "cipher.decrypt"]
+    assert keys.seeds == []
+
+
+async def test_adding_first_an_unknown_user_is_refused_and_nothing_is_stored(
+    container: Container,
+) -> None:
+    await _create(container, await _user(container, "warm"))
+    with adding_first(container), pytest.raises(UserNotFound):
+        await _create(container, "nobody")
+    with pytest.raises(UserNotFound):
+        await container.get_user()("nobody")
+    assert container.key_cache().stats.derivations == 1
+
+
+async def test_adding_first_a_warm_key_of_another_wallet_is_a_mismatch(
+    container: Container,
+) -> None:
+    user_id = await _user(container)
+    await _create(container, user_id)
+    await _create(container, await _user(container, "other"), OTHER_KEY)  # warms OTHER_KEY
+    container.wallet_owners.reset()
+    with adding_first(container), pytest.raises(WalletKeyMismatch):
+        await _create(container, user_id, OTHER_KEY)
+    assert user_id in container.wallet_owners()
 
 
 async def test_register_is_idempotent_and_detects_conflicts(container: Container) -> None:
