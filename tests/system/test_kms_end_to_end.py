@@ -494,7 +494,9 @@ async def _outages_under_load(traffic: Traffic, bao: OpenBaoServer) -> list[Outa
 
     stop = asyncio.Event()
     load = asyncio.gather(
-        traffic.keep_sending(mixed, stop, senders=4, max_requests=6000, seconds=60),
+        # Enough to last through both outages (about 19 s): at 6,000, a fast run had sent them
+        # all before the pause began, and the pause saw no key-using request at all.
+        traffic.keep_sending(mixed, stop, senders=4, max_requests=40_000, seconds=60),
         traffic.keep_sending(paced_read, stop, senders=1, max_requests=2000, seconds=60),
     )
     outages = []
