@@ -117,6 +117,11 @@ class TransitClient:
             return KmsUnavailable(NAME, "sealed")
         if status >= 500 or status == 429:
             return KmsUnavailable(NAME, f"http-{status}")
+        if 300 <= status < 400:
+            # A standby node (or one just unsealed, not yet active) redirects to the active
+            # one. Not followed: the token would go wherever the answer points. Asking again
+            # later reaches an active node.
+            return KmsUnavailable(NAME, f"http-{status}")
         if status == 403:
             reason = "permission denied (the token is invalid or expired, or its policy does "
             reason += f"not allow this operation on {self.mount}/*/{self.key_label})"
