@@ -62,16 +62,16 @@ class Argon2AeadCipher:
 
     async def prepare(self, key: EncryptionKey) -> PreparedKey:
         salt = await self._deployment_salt()
-        stretched = await self._keys.stretched(key, salt, self._kdf)
-        return PreparedKey(key.reveal(), Secret(stretched), (salt, self._kdf))
+        return self._prepared(key, salt, await self._keys.stretched(key, salt, self._kdf))
 
     async def ready_to_seal(self, key: EncryptionKey) -> PreparedKey | None:
         if self._wrapper is not None:
             return None
         salt = await self._deployment_salt()
         stretched = self._keys.cached(key, salt, self._kdf)
-        if stretched is None:
-            return None
+        return None if stretched is None else self._prepared(key, salt, stretched)
+
+    def _prepared(self, key: EncryptionKey, salt: bytes, stretched: bytes) -> PreparedKey:
         return PreparedKey(key.reveal(), Secret(stretched), (salt, self._kdf))
 
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
