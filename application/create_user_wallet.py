@@ -35,8 +35,8 @@ class CreateUserWallet:
     derivation slot frees up in time). If the user has a wallet, check that the key opens it
     (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and return it with
     created=False. Else generate a keypair, encrypt its seed under the key bound to the user and
-    public key, and check that the envelope opens back to that public key (SealingFailed if
-    not); then store it with its `created` audit event by `actor` through `creations`, in one
+    public key, and check that the envelope opens back to that seed (SealingFailed if not);
+    then store it with its `created` audit event by `actor` through `creations`, in one
     atomic step (UserNotFound if the user was deleted meanwhile: the foreign key decides), and
     return it with created=True. The database's one-wallet-per-user constraint decides races:
     the loser returns the winner's wallet as a replay, once the key opens it. A failure stores
@@ -124,9 +124,7 @@ class CreateUserWallet:
         keypair = self._key_generator.generate()
         binding = WalletBinding(user_id, keypair.public_key)
         with keypair.seed:
-            envelope = await seal_checked(
-                self._cipher, self._key_generator, keypair.seed, key, binding
-            )
+            envelope = await seal_checked(self._cipher, keypair.seed, key, binding)
             wallet = Wallet.create_for(user_id, keypair.public_key, envelope)
             return wallet, self._escrowing.sealed(wallet.id, keypair.seed)
 

@@ -102,7 +102,7 @@ class ImportEscrows:
         binding = WalletBinding(escrow_record.user_id, escrow_record.public_key)
         try:
             with opened_escrow(opener, escrow, binding.public_key, self._key_generator) as seed:
-                envelope = await seal_checked(self._cipher, self._key_generator, seed, key, binding)
+                envelope = await seal_checked(self._cipher, seed, key, binding)
                 anew = self._escrowing.sealed(wallet_id, seed)
         except EscrowUnreadable:
             progress.unreadable.append(wallet_id)

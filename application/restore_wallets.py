@@ -137,9 +137,7 @@ class RestoreWallets:
         self, wallet: Wallet, escrow: Escrow, opener: EscrowOpener, key: EncryptionKey
     ) -> tuple[str, Escrow | None]:
         with opened_escrow(opener, escrow, wallet.public_key, self._key_generator) as seed:
-            envelope = await seal_checked(
-                self._cipher, self._key_generator, seed, key, wallet.binding
-            )
+            envelope = await seal_checked(self._cipher, seed, key, wallet.binding)
             anew = (
                 None
                 if self._escrowing.is_current(escrow)

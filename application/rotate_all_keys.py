@@ -9,7 +9,7 @@ from application.wallet_access import opens, resealed, store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, WalletKeyMismatch
 from domain.model import Wallet
-from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.ports import Cipher, UnitOfWork
 from domain.secrets import EncryptionKey
 
 
@@ -45,13 +45,11 @@ class RotateAllKeys:
         self,
         uow_factory: Callable[[], UnitOfWork],
         cipher: Cipher,
-        key_generator: KeyGenerator,
         batch_size: int,
         escrowing: Escrowing = NO_ESCROW,
     ) -> None:
         self._uow_factory = uow_factory
         self._cipher = cipher
-        self._key_generator = key_generator
         self._batch_size = batch_size
         self._escrowing = escrowing
 
@@ -107,7 +105,6 @@ class RotateAllKeys:
         try:
             envelope, escrow = await resealed(
                 self._cipher,
-                self._key_generator,
                 wallet,
                 old_key,
                 new_key,

@@ -7,7 +7,7 @@ from application.results import WalletResult
 from application.wallet_access import Resealed, holding_opened, seal_checked, store_envelope
 from domain.audit import EventType
 from domain.model import Wallet
-from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.ports import Cipher, UnitOfWork
 from domain.secrets import EncryptionKey, SecretSeed
 
 
@@ -39,12 +39,10 @@ class RotateEncryptionKey:
         self,
         uow: UnitOfWork,
         cipher: Cipher,
-        key_generator: KeyGenerator,
         escrowing: Escrowing = NO_ESCROW,
     ) -> None:
         self._uow = uow
         self._cipher = cipher
-        self._key_generator = key_generator
         self._escrowing = escrowing
 
     async def __call__(self, request: RotateKeyRequest) -> WalletResult:
@@ -58,9 +56,7 @@ class RotateEncryptionKey:
         self, request: RotateKeyRequest, key: EncryptionKey, new_key: EncryptionKey
     ) -> WalletResult:
         async def reseal(wallet: Wallet, seed: SecretSeed) -> Resealed:
-            envelope = await seal_checked(
-                self._cipher, self._key_generator, seed, new_key, wallet.binding
-            )
+            envelope = await seal_checked(self._cipher, seed, new_key, wallet.binding)
             return Resealed(envelope, self._escrowing.sealed(wallet.id, seed))
 
         uow = self._uow

@@ -11,7 +11,7 @@ from application.wallet_access import resealed, store_envelope
 from domain.audit import EventType
 from domain.errors import EnvelopeTampered, KmsKeyMismatch, WalletKeyMismatch
 from domain.model import Wallet
-from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.ports import Cipher, UnitOfWork
 from domain.secrets import EncryptionKey
 
 
@@ -49,13 +49,11 @@ class UpgradeEnvelopes:
         self,
         uow_factory: Callable[[], UnitOfWork],
         cipher: Cipher,
-        key_generator: KeyGenerator,
         batch_size: int,
         escrowing: Escrowing = NO_ESCROW,
     ) -> None:
         self._uow_factory = uow_factory
         self._cipher = cipher
-        self._key_generator = key_generator
         self._batch_size = batch_size
         self._escrowing = escrowing
 
@@ -96,7 +94,7 @@ class UpgradeEnvelopes:
             return
         try:
             envelope, escrow = await resealed(
-                self._cipher, self._key_generator, wallet, key, key, escrowing=self._escrowing
+                self._cipher, wallet, key, key, escrowing=self._escrowing
             )
         except WalletKeyMismatch:
             progress.other_key.append(wallet.id)

@@ -1,5 +1,6 @@
 """What every operation on an existing wallet does first and last: open it, hold it, record it."""
 
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import ExitStack, asynccontextmanager
 from typing import NamedTuple, Protocol, TypeVar
@@ -16,7 +17,7 @@ from domain.errors import (
     WalletNotFound,
 )
 from domain.model import Wallet, WalletBinding, check_id
-from domain.ports import Cipher, KeyGenerator, UnitOfWork
+from domain.ports import Cipher, UnitOfWork
 from domain.recovery import Escrow
 from domain.secrets import EncryptionKey, SecretSeed
 
@@ -173,14 +174,14 @@ async def opens(
 
 
 async def seal_checked(
-    cipher: Cipher,
-    key_generator: KeyGenerator,
-    seed: SecretSeed,
-    key: EncryptionKey,
-    binding: WalletBinding,
+    cipher: Cipher, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding
 ) -> str:
-    """The seed sealed under the key, after proof that the envelope opens back to the binding's
-    public key (SealingFailed if not): a cipher bug must never store a wallet nobody can open.
+    """The seed sealed under the key, after proof that the envelope opens back to that very
+    seed (SealingFailed if not): a cipher bug must never store a wallet nobody can open.
+
+    The seed must be the binding's public key's already: generated with it, or opened from an
+    envelope or escrow checked to hold it. Comparing the seeds then proves what deriving the
+    public key again would, without a second ed25519 derivation.
     """
     envelope = await cipher.encrypt(seed, key, binding)
     try:
@@ -188,7 +189,7 @@ async def seal_checked(
     except (WalletKeyMismatch, EnvelopeTampered):  # a store failure stays what it is
         raise SealingFailed from None
     with reopened:
-        if key_generator.public_key_of(reopened) != binding.public_key:
+        if not hmac.compare_digest(reopened.reveal(), seed.reveal()):
             raise SealingFailed
     return envelope
 
@@ -200,9 +201,8 @@ class Resealed(NamedTuple):
     escrow: Escrow | None
 
 
-async def resealed(  # noqa: PLR0913 - the wallet, both keys, and where its escrow goes
+async def resealed(
     cipher: Cipher,
-    key_generator: KeyGenerator,
     wallet: Wallet,
     key: EncryptionKey,
     new_key: EncryptionKey,
@@ -213,7 +213,7 @@ async def resealed(  # noqa: PLR0913 - the wallet, both keys, and where its escr
     checked (as `seal_checked`), and escrowed again while it is open.
     """
     with await decrypt_seed(cipher, wallet, key) as seed:
-        envelope = await seal_checked(cipher, key_generator, seed, new_key, wallet.binding)
+        envelope = await seal_checked(cipher, seed, new_key, wallet.binding)
         return Resealed(envelope, escrowing.sealed(wallet.id, seed))
 
 

@@ -21,8 +21,7 @@ class Secret:
 
     def wipe(self) -> None:
         """Overwrite the buffer with zeros and empty it."""
-        for index in range(len(self._buffer)):
-            self._buffer[index] = 0
+        self._buffer[:] = bytes(len(self._buffer))  # same length: written in place
         self._buffer.clear()
 
     def __len__(self) -> int:

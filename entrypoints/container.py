@@ -244,7 +244,6 @@ class Container(containers.DeclarativeContainer):
         RotateEncryptionKey,
         uow=unit_of_work,
         cipher=cipher,
-        key_generator=key_generator,
         escrowing=escrowing,
     )
     export_wallet = providers.Factory(
@@ -268,7 +267,6 @@ class Container(containers.DeclarativeContainer):
         UpgradeEnvelopes,
         uow_factory=unit_of_work.provider,
         cipher=cipher,
-        key_generator=key_generator,
         batch_size=settings.provided.rotation_batch_size,
         escrowing=escrowing,
     )
@@ -314,7 +312,6 @@ class Container(containers.DeclarativeContainer):
         RotateAllKeys,
         uow_factory=unit_of_work.provider,
         cipher=cipher,
-        key_generator=key_generator,
         batch_size=settings.provided.rotation_batch_size,
         escrowing=escrowing,
     )

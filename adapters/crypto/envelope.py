@@ -6,7 +6,6 @@ Binary fields are base64url without padding. docs/envelope.md is the specificati
 vectors in tests/unit/vectors/ pin it down.
 """
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -37,6 +36,10 @@ _INFO_AEAD = b"wallet-orchestrator wo1 aead key"
 _INFO_CHECK = b"wallet-orchestrator wo1 key check"
 _PARAMS = re.compile(r"m=([1-9][0-9]{0,7}),t=([1-9][0-9]?),p=1")
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_PADDING = ("", "===", "==", "=")
+"""What makes a base64url field of each length modulo 4 whole (1 is never canonical)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,15 +199,17 @@ def checksum(body: str) -> bytes:
 
 
 def b64(value: bytes) -> str:
-    return base64.urlsafe_b64encode(value).rstrip(b"=").decode("ascii")
+    encoded = binascii.b2a_base64(value, newline=False).translate(_TO_URLSAFE)
+    return encoded.rstrip(b"=").decode("ascii")
 
 
 def unb64(text: str, size: int | None) -> bytes:
     """The bytes of a canonical base64url field of `size` bytes (any size if None)."""
     if not _B64URL.fullmatch(text):
         raise EnvelopeTampered("bad base64url field")
+    padded = (text + _PADDING[len(text) % 4]).encode("ascii")
     try:
-        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        decoded = binascii.a2b_base64(padded.translate(_TO_STANDARD))
     except (binascii.Error, ValueError):
         raise EnvelopeTampered("bad base64url field") from None
     if (size is not None and len(decoded) != size) or b64(decoded) != text:

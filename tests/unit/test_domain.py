@@ -38,6 +38,25 @@ def test_secrets_redact_themselves_and_wipe() -> None:
     assert len(seed) == 0
 
 
+class _ClearRecorder(bytearray):
+    """A buffer that remembers what it held when it was cleared."""
+
+    at_clear: bytes | None = None
+
+    def clear(self) -> None:
+        self.at_clear = bytes(self)
+        super().clear()
+
+
+def test_a_wipe_overwrites_the_secret_before_it_lets_the_buffer_go() -> None:
+    seed = SecretSeed(b"\x01" * 32)
+    recorder = _ClearRecorder(seed.reveal())
+    seed._buffer = recorder
+    seed.wipe()
+    assert recorder.at_clear == bytes(32)
+    assert len(seed) == 0
+
+
 @pytest.mark.parametrize("text", ["", "x" * 15, "x" * 1025, "\ud800" * 16])
 def test_encryption_key_length_and_encoding(text: str) -> None:
     with pytest.raises(InvalidInput) as raised:
