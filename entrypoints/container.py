@@ -84,8 +84,12 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Singleton(Settings.from_env)
 
+    # PostgreSQL connections in AUTOCOMMIT: the units of work send their own BEGIN (pg_direct).
     engine = providers.Singleton(
-        create_engine, database_url=settings.provided.database_url, pool=settings.provided.pool
+        create_engine,
+        database_url=settings.provided.database_url,
+        pool=settings.provided.pool,
+        autocommit=True,
     )
     memory_store = providers.Singleton(InMemoryStore)
     # Rung by each commit that queued webhook deliveries (WALLET_WEBHOOK_URL), for the dispatcher.

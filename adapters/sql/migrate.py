@@ -66,6 +66,8 @@ async def migrate(engine: AsyncEngine, lock_timeout: float | None = None) -> Non
     with unavailable_as_store_error():
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
+                # One transaction, even on an engine whose connections are in AUTOCOMMIT.
+                await connection.execution_options(isolation_level="READ COMMITTED")
                 await _take_migration_lock(connection, lock_timeout)
             await connection.run_sync(_upgrade)
             await connection.commit()

@@ -69,8 +69,9 @@ class DirectConnection:
 
     def checkin_at_once(self, connection: AsyncConnection) -> bool:
         """Give a connection back to the pool without SQLAlchemy's greenlet, when nothing is left
-        to roll back (no transaction on the server, none begun by SQLAlchemy): True if done. Its
-        AUTOCOMMIT is turned off again as it goes back, which awaits nothing.
+        to roll back (no transaction on the server, none begun by SQLAlchemy): True if done. An
+        AUTOCOMMIT set at its checkout is turned off again as it goes back, which awaits nothing
+        (on an engine in `autocommit` there is none to turn off).
         """
         sync_connection = connection.sync_connection
         if (
@@ -124,7 +125,9 @@ def _checkout_autocommit(engine: Engine) -> tuple[Connection, asyncpg.Connection
     """
     connection = engine.connect()
     try:
-        connection.execution_options(**AUTOCOMMIT)
+        adapted = connection.connection.dbapi_connection
+        if adapted is None or not adapted.autocommit:  # else the engine's `autocommit` did it
+            connection.execution_options(**AUTOCOMMIT)
         driver = connection.connection.driver_connection
     except BaseException:
         with contextlib.suppress(Exception):

@@ -43,8 +43,12 @@ SEED_SCHEMA = [
 
 
 @pytest.mark.postgres
-async def test_concurrent_instances_migrate_once(empty_postgres_url: str) -> None:
-    engines = [create_engine(empty_postgres_url) for _ in range(4)]
+@pytest.mark.parametrize("autocommit", [False, True], ids=["transactions", "autocommit"])
+async def test_concurrent_instances_migrate_once(empty_postgres_url: str, autocommit: bool) -> None:
+    """Also on the engines the service runs on, whose connections are in AUTOCOMMIT: a migration
+    is one transaction all the same, its lock held to the end.
+    """
+    engines = [create_engine(empty_postgres_url, autocommit=autocommit) for _ in range(4)]
     await asyncio.gather(*(migrate(engine) for engine in engines))
     async with engines[0].connect() as connection:
         versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
