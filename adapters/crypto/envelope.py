@@ -7,6 +7,7 @@ vectors in tests/unit/vectors/ pin it down.
 """
 
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -35,11 +36,14 @@ MAX_ITERATIONS = 64
 _INFO_AEAD = b"wallet-orchestrator wo1 aead key"
 _INFO_CHECK = b"wallet-orchestrator wo1 key check"
 _PARAMS = re.compile(r"m=([1-9][0-9]{0,7}),t=([1-9][0-9]?),p=1")
-_B64URL = re.compile(r"[A-Za-z0-9_-]+")
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
+"""base64url into the standard alphabet; "+", "/" and "=" into a byte strict decoding refuses."""
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-_PADDING = ("", "===", "==", "=")
-"""What makes a base64url field of each length modulo 4 whole (1 is never canonical)."""
+_PADDING = (b"", b"", b"==", b"=")
+"""What makes a base64url field of each length modulo 4 whole (1 is never base64)."""
+_CANONICAL_LAST = ("", "", "AQgw", "AEIMQUYcgkosw048")
+"""The characters a field of each length modulo 4 may end with: those whose bits past the last
+whole byte are zero (any character when the length is a multiple of 4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +112,21 @@ def verified_fields(text: str, version: str, count: int) -> tuple[KdfParams, lis
     parts = body.split("$")
     if len(parts) != count + 3 or parts[0] != version or parts[1] != KDF_NAME:
         raise EnvelopeTampered(f"not a {version} envelope")
-    match = _PARAMS.fullmatch(parts[2])
+    return _params(parts[2]), parts[3:]
+
+
+@functools.lru_cache(maxsize=64)
+def _params(text: str) -> KdfParams:
+    """The KDF parameters written as `text` (EnvelopeTampered if they are not): kept for the
+    few texts a deployment writes, as a refusal never is.
+    """
+    match = _PARAMS.fullmatch(text)
     if match is None:
         raise EnvelopeTampered("bad key-derivation parameters")
     try:
-        params = KdfParams(int(match[1]), int(match[2]))
+        return KdfParams(int(match[1]), int(match[2]))
     except ValueError:
         raise EnvelopeTampered("key-derivation parameters out of range") from None
-    return params, parts[3:]
 
 
 def seal(  # noqa: PLR0913 - every input of the envelope, the random ones by name
@@ -204,14 +215,19 @@ def b64(value: bytes) -> str:
 
 
 def unb64(text: str, size: int | None) -> bytes:
-    """The bytes of a canonical base64url field of `size` bytes (any size if None)."""
-    if not _B64URL.fullmatch(text):
+    """The bytes of a canonical base64url field of `size` bytes (any size if None): unpadded,
+    nothing but the base64url alphabet, and no bits set past the last whole byte.
+    """
+    remainder = len(text) % 4
+    if not text or remainder == 1 or not text.isascii():
         raise EnvelopeTampered("bad base64url field")
-    padded = (text + _PADDING[len(text) % 4]).encode("ascii")
+    if remainder and text[-1] not in _CANONICAL_LAST[remainder]:
+        raise EnvelopeTampered("field has a non-canonical encoding")
+    standard = text.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[remainder]
     try:
-        decoded = binascii.a2b_base64(padded.translate(_TO_STANDARD))
-    except (binascii.Error, ValueError):
+        decoded = binascii.a2b_base64(standard, strict_mode=True)
+    except binascii.Error:
         raise EnvelopeTampered("bad base64url field") from None
-    if (size is not None and len(decoded) != size) or b64(decoded) != text:
-        raise EnvelopeTampered("field has the wrong length or a non-canonical encoding")
+    if size is not None and len(decoded) != size:
+        raise EnvelopeTampered("field has the wrong length")
     return decoded

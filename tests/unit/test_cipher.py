@@ -2,6 +2,7 @@
 against this implementation and independent ones (argon2-cffi, PyCryptodome)."""
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -21,8 +22,12 @@ from adapters.crypto.envelope import (
     KdfParams,
     WrongKey,
     associated_data,
+    b64,
     open_sealed,
     seal,
+    unb64,
+    verified_fields,
+    with_checksum,
 )
 from adapters.crypto.key_cache import StretchedKeyCache, stretch
 from adapters.crypto.stellar_keys import StellarKeyGenerator
@@ -121,6 +126,59 @@ def test_the_parser_raises_only_the_domain_error(text: str) -> None:
         Envelope.parse(text)
     except EnvelopeTampered:
         return
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=64))
+def test_a_field_decodes_to_the_bytes_encoded_and_only_at_their_size(value: bytes) -> None:
+    assert unb64(b64(value), len(value)) == value
+    assert unb64(b64(value), None) == value
+    with pytest.raises(EnvelopeTampered):
+        unb64(b64(value), len(value) + 1)
+
+
+BASE64URL = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n!é")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(BASE64URL)
+def test_only_canonical_base64url_fields_decode(text: str) -> None:
+    """Whatever decodes is the one encoding of its bytes (no padding, no other alphabet, no bits
+    past the last byte), and agrees with the standard library's decoder.
+    """
+    try:
+        decoded = unb64(text, None)
+    except EnvelopeTampered:
+        return
+    assert b64(decoded) == text
+    assert base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)) == decoded
+
+
+@pytest.mark.parametrize(
+    "field", ["AB", "AAB", "AA==", "AAA=", "A", "", "AA+A", "AA/A", "AAéA", "AA A", "AA\nA"]
+)
+def test_a_field_that_is_not_canonical_base64url_is_tampering(field: str) -> None:
+    with pytest.raises(EnvelopeTampered):
+        unb64(field, None)
+
+
+@pytest.mark.parametrize("params", ["m=8,t=1,p=1", "m=19456,t=2,p=1"])
+def test_parameters_read_the_same_each_time(params: str) -> None:
+    text = with_checksum("wo1", KdfParams(8, 1), "x").replace("m=8,t=1,p=1", params)
+    body = text.rpartition("$")[0]
+    text = f"{body}${b64(hashlib.sha256(body.encode()).digest()[:8])}"
+    first, second = verified_fields(text, "wo1", 1), verified_fields(text, "wo1", 1)
+    assert first == second
+    assert first[0].to_text() == params
+
+
+@pytest.mark.parametrize("params", ["m=8,t=1,p=2", "m=7,t=1,p=1", "m=08,t=1,p=1", "m=8,t=65,p=1"])
+def test_bad_parameters_are_tampering_every_time(params: str) -> None:
+    body = f"wo1$argon2id${params}$x"
+    text = f"{body}${b64(hashlib.sha256(body.encode()).digest()[:8])}"
+    for _ in range(2):
+        with pytest.raises(EnvelopeTampered):
+            verified_fields(text, "wo1", 1)
 
 
 UNICODE = st.characters(exclude_categories=["Cs"])
