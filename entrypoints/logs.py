@@ -5,7 +5,6 @@ field whose name says it could hold a secret.
 
 import functools
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, MutableMapping
@@ -15,6 +14,8 @@ import msgspec
 import structlog
 from structlog import make_filtering_bound_logger
 from structlog.typing import FilteringBoundLogger, Processor
+
+from entrypoints.process_id import process_id
 
 LOG_FORMATS = ("json", "console")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -58,7 +59,7 @@ def add_process_id(
     _: Any, __: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """Which worker wrote the line."""
-    event_dict["pid"] = os.getpid()
+    event_dict["pid"] = process_id()
     return event_dict
 
 

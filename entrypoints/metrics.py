@@ -18,11 +18,18 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    values,
 )
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from entrypoints.metrics_dir import MULTIPROCESS_DIR
+from entrypoints.process_id import process_id
+
+if os.environ.get(MULTIPROCESS_DIR):
+    # Each value's update checks the process id (a fork resets the values): the same check,
+    # without a system call per update. Set before the first metric is made, as it must be.
+    values.ValueClass = values.MultiProcessValue(process_identifier=process_id)  # type: ignore[no-untyped-call]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
