@@ -9,6 +9,7 @@ from adapters.crypto.envelope import (
     NONCE_BYTES,
     Envelope,
     KdfParams,
+    KeySchedule,
     WrongKey,
     open_sealed,
     seal,
@@ -38,8 +39,9 @@ class Argon2AeadCipher:
     key; opening one unwraps the share (one backend call; nothing unwrapped is kept). v1
     envelopes open with or without a backend; a v2 one without its backend is KmsKeyMismatch.
 
-    `prepare` stretches the key for `kdf` ahead of time (a PreparedKey); sealing and opening
-    under a prepared key at its parameters then do no Argon2id. An envelope whose parameters
+    `prepare` stretches the key for `kdf` ahead of time (a PreparedKey, holding the stretched
+    key's KeySchedule); sealing and opening under a prepared key at its parameters then do no
+    Argon2id, and derive no subkey but v2's per-wallet AEAD key. An envelope whose parameters
     exceed `ceiling` is never derived: EnvelopeTampered, at once. Opening confirms the key's
     cache entry (a key that opens nothing stays on probation).
     """
@@ -68,26 +70,26 @@ class Argon2AeadCipher:
         if self._wrapper is not None:
             return None
         salt = await self._deployment_salt()
-        stretched = self._keys.cached(key, salt, self._kdf)
-        return None if stretched is None else self._prepared(key, salt, stretched)
+        material = self._keys.cached(key, salt, self._kdf)
+        return None if material is None else self._prepared(key, salt, material)
 
-    def _prepared(self, key: EncryptionKey, salt: bytes, stretched: bytes) -> PreparedKey:
-        return PreparedKey(key.reveal(), Secret(stretched), (salt, self._kdf))
+    def _prepared(self, key: EncryptionKey, salt: bytes, material: bytes) -> PreparedKey:
+        return PreparedKey(key.reveal(), Secret(material), (salt, self._kdf))
 
     async def encrypt(self, seed: SecretSeed, key: EncryptionKey, binding: WalletBinding) -> str:
         salt = await self._deployment_salt()
-        stretched = await self._stretched(key, salt, self._kdf)
+        schedule = await self._schedule(key, salt, self._kdf)
         nonce = os.urandom(NONCE_BYTES)
         if self._wrapper is None:
             envelope = seal(
-                bytes(seed.reveal()), stretched, binding, params=self._kdf, salt=salt, nonce=nonce
+                bytes(seed.reveal()), schedule, binding, params=self._kdf, salt=salt, nonce=nonce
             )
             return envelope.to_text()
         with Secret(os.urandom(SHARE_BYTES)) as share:
             wrapped = await self._wrapper.wrap(bytes(share.reveal()), share_context(binding))
             sealed = seal_v2(
                 bytes(seed.reveal()),
-                stretched,
+                schedule,
                 binding,
                 share=bytes(share.reveal()),
                 wrapped=wrapped,
@@ -104,9 +106,9 @@ class Argon2AeadCipher:
             return await self._decrypt_v2(EnvelopeV2.parse(envelope), key, binding)
         parsed = Envelope.parse(envelope)
         self._check_ceiling(parsed.params)
-        stretched = await self._stretched(key, parsed.salt, parsed.params)
+        schedule = await self._schedule(key, parsed.salt, parsed.params)
         try:
-            seed = SecretSeed(open_sealed(parsed, stretched, binding))
+            seed = SecretSeed(open_sealed(parsed, schedule, binding))
         except WrongKey:
             raise WalletKeyMismatch(binding.user_id) from None
         self._keys.confirm(key, parsed.salt, parsed.params)
@@ -138,12 +140,12 @@ class Argon2AeadCipher:
     ) -> SecretSeed:
         self._check_ceiling(parsed.params)
         wrapper = self._wrapper_of(parsed)
-        stretched = await self._stretched(key, parsed.salt, parsed.params)
+        schedule = await self._schedule(key, parsed.salt, parsed.params)
         with Secret(await wrapper.unwrap(parsed.share, share_context(binding))) as share:
             if len(share) != SHARE_BYTES:
                 raise EnvelopeTampered("the unwrapped share is not 32 bytes")
             try:
-                seed = SecretSeed(open_v2(parsed, stretched, bytes(share.reveal()), binding))
+                seed = SecretSeed(open_v2(parsed, schedule, bytes(share.reveal()), binding))
             except WrongKey:
                 raise WalletKeyMismatch(binding.user_id) from None
         self._keys.confirm(key, parsed.salt, parsed.params)
@@ -160,10 +162,10 @@ class Argon2AeadCipher:
         if params.exceeds(self._ceiling):
             raise EnvelopeTampered("key-derivation cost above this deployment's ceiling")
 
-    async def _stretched(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> bytes:
-        """The prepared material if the key was prepared for this salt and these parameters;
+    async def _schedule(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> KeySchedule:
+        """The prepared key schedule if the key was prepared for this salt and these parameters;
         else the cache's (a derivation, if it has none).
         """
         if isinstance(key, PreparedKey) and key.scope == (salt, params):
-            return bytes(key.material.reveal())
-        return await self._keys.stretched(key, salt, params)
+            return KeySchedule(bytes(key.material.reveal()))
+        return KeySchedule(await self._keys.stretched(key, salt, params))

@@ -35,6 +35,9 @@ MAX_ITERATIONS = 64
 
 _INFO_AEAD = b"wallet-orchestrator wo1 aead key"
 _INFO_CHECK = b"wallet-orchestrator wo1 key check"
+INFO_CHECK_V2 = b"wallet-orchestrator wo2 key check"
+"""v2's key-check label (envelope_v2), here because the key schedule derives that check too."""
+SUBKEY_BYTES = 32
 _PARAMS = re.compile(r"m=([1-9][0-9]{0,7}),t=([1-9][0-9]?),p=1")
 _FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
 """base64url into the standard alphabet; "+", "/" and "=" into a byte strict decoding refuses."""
@@ -129,9 +132,57 @@ def _params(text: str) -> KdfParams:
         raise EnvelopeTampered("key-derivation parameters out of range") from None
 
 
+class KeySchedule:
+    """A stretched caller key and what the envelopes derive from it alone: v1's AEAD key, v1's
+    key check and v2's key check (HKDF-Expand, one HMAC-SHA256 each: together they cost more
+    than the AEAD). Derived once per stretched key (`of`) and kept with it as one run of bytes,
+    `material`, which is what the key cache holds: sealing or opening under a cached key then
+    derives nothing but what the envelope itself adds (v2's share).
+    """
+
+    __slots__ = ("material",)
+
+    SIZE = STRETCHED_KEY_BYTES + SUBKEY_BYTES + 2 * CHECK_BYTES
+
+    def __init__(self, material: bytes) -> None:
+        if len(material) != self.SIZE:
+            raise ValueError("key schedule material has the wrong length")
+        self.material = material
+
+    @classmethod
+    def of(cls, stretched_key: bytes) -> "KeySchedule":
+        if len(stretched_key) != STRETCHED_KEY_BYTES:
+            raise ValueError("a stretched key is 32 bytes")
+        return cls(
+            stretched_key
+            + expand(stretched_key, _INFO_AEAD)
+            + key_check(stretched_key)
+            + key_check(stretched_key, INFO_CHECK_V2)
+        )
+
+    @property
+    def stretched(self) -> bytes:
+        return self.material[:STRETCHED_KEY_BYTES]
+
+    @property
+    def aead_v1(self) -> bytes:
+        return self.material[STRETCHED_KEY_BYTES : STRETCHED_KEY_BYTES + SUBKEY_BYTES]
+
+    @property
+    def check_v1(self) -> bytes:
+        return self.material[-2 * CHECK_BYTES : -CHECK_BYTES]
+
+    @property
+    def check_v2(self) -> bytes:
+        return self.material[-CHECK_BYTES:]
+
+    def __repr__(self) -> str:
+        return "KeySchedule(<redacted>)"
+
+
 def seal(  # noqa: PLR0913 - every input of the envelope, the random ones by name
     seed: bytes,
-    stretched_key: bytes,
+    key: KeySchedule,
     binding: WalletBinding,
     *,
     params: KdfParams,
@@ -141,25 +192,24 @@ def seal(  # noqa: PLR0913 - every input of the envelope, the random ones by nam
     """Seal a 32-byte seed under a stretched key; deterministic given salt and nonce."""
     if len(salt) != SALT_BYTES:
         raise ValueError("the salt has the wrong length")
-    aead_key = expand(stretched_key, _INFO_AEAD)
-    ciphertext = aead_seal(seed, aead_key, associated_data(binding), nonce)
-    return Envelope(params, salt, key_check(stretched_key), nonce, ciphertext)
+    ciphertext = aead_seal(seed, key.aead_v1, associated_data(binding), nonce)
+    return Envelope(params, salt, key.check_v1, nonce, ciphertext)
 
 
 class WrongKey(Exception):
     """The stretched key is not the one the envelope was sealed under."""
 
 
-def open_sealed(envelope: Envelope, stretched_key: bytes, binding: WalletBinding) -> bytes:
+def open_sealed(envelope: Envelope, key: KeySchedule, binding: WalletBinding) -> bytes:
     """The seed. WrongKey when the key check and the AEAD both say this is another key;
     EnvelopeTampered when the key is right (or the check was altered) but the AEAD fails.
     """
     return aead_open(
         envelope.ciphertext,
         envelope.nonce,
-        expand(stretched_key, _INFO_AEAD),
+        key.aead_v1,
         associated_data(binding),
-        key_matches=hmac.compare_digest(key_check(stretched_key), envelope.check),
+        key_matches=hmac.compare_digest(key.check_v1, envelope.check),
     )
 
 

@@ -16,11 +16,13 @@ from typing import ClassVar
 
 from adapters.crypto.envelope import (
     CHECK_BYTES,
+    INFO_CHECK_V2,
     NONCE_BYTES,
     SALT_BYTES,
     SEED_BYTES,
     TAG_BYTES,
     KdfParams,
+    KeySchedule,
     aead_open,
     aead_seal,
     associated_data,
@@ -37,7 +39,6 @@ from domain.model import WalletBinding
 
 VERSION = "wo2"
 _INFO_AEAD = b"wallet-orchestrator wo2 aead key"
-_INFO_CHECK = b"wallet-orchestrator wo2 key check"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +108,15 @@ def aead_key(stretched_key: bytes, share: bytes) -> bytes:
 
 
 def key_check_v2(stretched_key: bytes) -> bytes:
-    """Eight bytes that tell caller keys apart, as in v1 but under v2's own label."""
-    return key_check(stretched_key, _INFO_CHECK)
+    """Eight bytes that tell caller keys apart, as in v1 but under v2's own label (a
+    KeySchedule's `check_v2`).
+    """
+    return key_check(stretched_key, INFO_CHECK_V2)
 
 
 def seal_v2(  # noqa: PLR0913 - every input of the envelope, the random ones by name
     seed: bytes,
-    stretched_key: bytes,
+    key: KeySchedule,
     binding: WalletBinding,
     *,
     share: bytes,
@@ -127,20 +130,18 @@ def seal_v2(  # noqa: PLR0913 - every input of the envelope, the random ones by 
     """
     if len(salt) != SALT_BYTES:
         raise ValueError("the salt has the wrong length")
-    ciphertext = aead_seal(seed, aead_key(stretched_key, share), share_context(binding), nonce)
-    return EnvelopeV2(params, salt, key_check_v2(stretched_key), wrapped, nonce, ciphertext)
+    ciphertext = aead_seal(seed, aead_key(key.stretched, share), share_context(binding), nonce)
+    return EnvelopeV2(params, salt, key.check_v2, wrapped, nonce, ciphertext)
 
 
-def open_v2(
-    envelope: EnvelopeV2, stretched_key: bytes, share: bytes, binding: WalletBinding
-) -> bytes:
+def open_v2(envelope: EnvelopeV2, key: KeySchedule, share: bytes, binding: WalletBinding) -> bytes:
     """The seed. WrongKey when the key check and the AEAD both say this is another caller key;
     EnvelopeTampered when the caller key is right (or the check was altered) but the AEAD fails.
     """
     return aead_open(
         envelope.ciphertext,
         envelope.nonce,
-        aead_key(stretched_key, share),
+        aead_key(key.stretched, share),
         share_context(binding),
-        key_matches=hmac.compare_digest(key_check_v2(stretched_key), envelope.check),
+        key_matches=hmac.compare_digest(key.check_v2, envelope.check),
     )

@@ -1,5 +1,5 @@
-"""A bounded, expiring, single-flight cache of Argon2id-stretched keys, and the bound on how many
-derivations run at once in this process.
+"""A bounded, expiring, single-flight cache of Argon2id-stretched keys (with their key
+schedules), and the bound on how many derivations run at once in this process.
 """
 
 import asyncio
@@ -13,7 +13,7 @@ from typing import Any
 
 from nacl.pwhash import argon2id
 
-from adapters.crypto.envelope import STRETCHED_KEY_BYTES, KdfParams
+from adapters.crypto.envelope import STRETCHED_KEY_BYTES, KdfParams, KeySchedule
 from domain.errors import KeyDerivationBusy
 from domain.secrets import EncryptionKey, Secret
 
@@ -46,6 +46,11 @@ def stretch(password: bytes, salt: bytes, params: KdfParams) -> bytes:
     return derived
 
 
+def stretch_scheduled(password: bytes, salt: bytes, params: KdfParams) -> bytes:
+    """The caller's key stretched, with its key schedule: KeySchedule material."""
+    return KeySchedule.of(stretch(password, salt, params)).material
+
+
 @dataclass
 class KeyCacheStats:
     """What the cache has done since the process started (for tests, benchmarks and metrics)."""
@@ -57,7 +62,8 @@ class KeyCacheStats:
 
 
 class StretchedKeyCache:
-    """Stretched keys by (MAC of the caller's key under a random per-process key, salt, params).
+    """Stretched keys by (MAC of the caller's key under a random per-process key, salt, params),
+    each with its key schedule: what it hands out is KeySchedule material.
 
     The raw caller key is never kept: only its MAC (keyed BLAKE2s: a third of HMAC-SHA256's
     time), which is useless outside this process. At most
@@ -109,7 +115,8 @@ class StretchedKeyCache:
         return self._size > 0 and self._ttl > 0
 
     async def stretched(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> bytes:
-        """The Argon2id output for this key, salt and params: from the cache, or derived once.
+        """The Argon2id output for this key, salt and params with its key schedule (KeySchedule
+        material): from the cache, or derived once.
         KeyDerivationBusy when no derivation slot frees up within `slot_timeout`.
         """
         password = bytes(key.reveal())
@@ -213,7 +220,7 @@ class StretchedKeyCache:
         try:
             self.stats.derivations += 1
             self._on_lookup("derived")
-            return await asyncio.to_thread(stretch, password, salt, params)
+            return await asyncio.to_thread(stretch_scheduled, password, salt, params)
         finally:
             self._slots.release()
 

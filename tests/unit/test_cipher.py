@@ -16,10 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stellar_sdk import Keypair
 
+from adapters.crypto import envelope as envelope_module
 from adapters.crypto.cipher import Argon2AeadCipher
 from adapters.crypto.envelope import (
     Envelope,
     KdfParams,
+    KeySchedule,
     WrongKey,
     associated_data,
     b64,
@@ -204,11 +206,12 @@ def test_known_answer_vectors(vector: dict[str, Any]) -> None:
     stretched = stretch(vector["encryptionKey"].encode(), salt, params)
     assert stretched.hex() == vector["stretchedKeyHex"]
     assert Keypair.from_raw_ed25519_seed(seed).public_key == vector["publicKey"]
-    sealed = seal(seed, stretched, binding, params=params, salt=salt, nonce=nonce)
+    schedule = KeySchedule.of(stretched)
+    sealed = seal(seed, schedule, binding, params=params, salt=salt, nonce=nonce)
     assert sealed.to_text() == vector["envelope"]
-    assert open_sealed(Envelope.parse(vector["envelope"]), stretched, binding) == seed
+    assert open_sealed(Envelope.parse(vector["envelope"]), schedule, binding) == seed
     with pytest.raises(WrongKey):
-        open_sealed(Envelope.parse(vector["envelope"]), bytes(32), binding)
+        open_sealed(Envelope.parse(vector["envelope"]), KeySchedule.of(bytes(32)), binding)
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["description"])
@@ -233,6 +236,45 @@ def test_vectors_open_with_independent_implementations(vector: dict[str, Any]) -
     aead.update(associated_data(WalletBinding(vector["userId"], vector["publicKey"])))
     seed = aead.decrypt_and_verify(parsed.ciphertext[:32], parsed.ciphertext[32:])
     assert seed.hex() == vector["seedHex"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=32, max_size=32))
+def test_a_key_schedule_holds_the_stretched_key_and_its_hkdf_expansions(stretched: bytes) -> None:
+    def expanded(label: str) -> bytes:
+        info = f"wallet-orchestrator {label}".encode() + b"\x01"
+        return hmac.new(stretched, info, "sha256").digest()
+
+    schedule = KeySchedule.of(stretched)
+    assert schedule.stretched == stretched
+    assert schedule.aead_v1 == expanded("wo1 aead key")
+    assert schedule.check_v1 == expanded("wo1 key check")[:8]
+    assert schedule.check_v2 == expanded("wo2 key check")[:8]
+    assert KeySchedule(schedule.material).material == schedule.material
+    assert repr(schedule) == "KeySchedule(<redacted>)"
+    with pytest.raises(ValueError, match="wrong length"):
+        KeySchedule(stretched)
+
+
+async def test_a_key_from_the_cache_seals_and_opens_without_deriving_a_subkey(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cipher = _cipher()
+    key = await cipher.prepare(EncryptionKey.from_text(KEY))
+    expansions: list[bytes] = []
+    real_expand = envelope_module.expand
+
+    def counted(stretched_key: bytes, info: bytes) -> bytes:
+        expansions.append(info)
+        return real_expand(stretched_key, info)
+
+    monkeypatch.setattr(envelope_module, "expand", counted)
+    sealed = await cipher.encrypt(SecretSeed(SEED), key, BINDING)
+    assert bytes((await cipher.decrypt(sealed, key, BINDING)).reveal()) == SEED
+    assert bytes((await cipher.decrypt(sealed, EncryptionKey.from_text(KEY), BINDING)).reveal())
+    assert expansions == []
+    await cipher.prepare(EncryptionKey.from_text(OTHER_KEY))  # a new key: derived once
+    assert len(expansions) == 3
 
 
 async def test_warm_cache_derives_nothing_and_cold_derives_once() -> None:

@@ -20,6 +20,7 @@ from stellar_sdk import Keypair
 from adapters.crypto.envelope import (
     Envelope,
     KdfParams,
+    KeySchedule,
     WrongKey,
     b64,
     with_checksum,
@@ -70,7 +71,7 @@ def test_known_answer_vectors(vector: dict[str, Any]) -> None:
     assert key_check_v2(stretched).hex() == vector["checkHex"]
     sealed = seal_v2(
         seed,
-        stretched,
+        KeySchedule.of(stretched),
         binding,
         share=share,
         wrapped=_wrapped(vector),
@@ -81,7 +82,7 @@ def test_known_answer_vectors(vector: dict[str, Any]) -> None:
     assert sealed.ciphertext.hex() == vector["ciphertextHex"]
     assert sealed.to_text() == vector["envelope"]
     assert EnvelopeV2.parse(vector["envelope"]) == sealed
-    assert open_v2(sealed, stretched, share, binding) == seed
+    assert open_v2(sealed, KeySchedule.of(stretched), share, binding) == seed
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["description"])
@@ -90,17 +91,17 @@ def test_vectors_tell_a_wrong_caller_key_from_a_wrong_share(vector: dict[str, An
     with another share passes the check and fails the AEAD: that is damage, not a wrong key.
     """
     parsed = EnvelopeV2.parse(vector["envelope"])
-    stretched, share, binding = (
-        _hex(vector, "stretchedKey"),
+    schedule, share, binding = (
+        KeySchedule.of(_hex(vector, "stretchedKey")),
         _hex(vector, "share"),
         _binding(vector),
     )
     with pytest.raises(WrongKey):
-        open_v2(parsed, bytes(32), share, binding)
+        open_v2(parsed, KeySchedule.of(bytes(32)), share, binding)
     with pytest.raises(EnvelopeTampered):
-        open_v2(parsed, stretched, bytes(a ^ 1 for a in share), binding)
+        open_v2(parsed, schedule, bytes(a ^ 1 for a in share), binding)
     with pytest.raises(EnvelopeTampered):
-        open_v2(parsed, stretched, share, WalletBinding(binding.user_id + "x", binding.public_key))
+        open_v2(parsed, schedule, share, WalletBinding(binding.user_id + "x", binding.public_key))
 
 
 def _independent_fields(text: str) -> dict[str, Any]:
@@ -244,8 +245,8 @@ def test_a_mutation_that_only_fixes_the_checksum_still_does_not_open() -> None:
     """A deliberate editor recomputes the sum: the text parses, the seed does not come out."""
     vector = VECTORS[1]
     parsed = EnvelopeV2.parse(vector["envelope"])
-    stretched, share, binding = (
-        _hex(vector, "stretchedKey"),
+    schedule, share, binding = (
+        KeySchedule.of(_hex(vector, "stretchedKey")),
         _hex(vector, "share"),
         _binding(vector),
     )
@@ -261,10 +262,10 @@ def test_a_mutation_that_only_fixes_the_checksum_still_does_not_open() -> None:
     ]
     for edited in edits:
         with pytest.raises(EnvelopeTampered):
-            open_v2(EnvelopeV2.parse(edited.to_text()), stretched, share, binding)
+            open_v2(EnvelopeV2.parse(edited.to_text()), schedule, share, binding)
     both = EnvelopeV2(parsed.params, parsed.salt, bytes(8), parsed.share, parsed.nonce, flipped)
     with pytest.raises(WrongKey):  # as docs/envelope.md says: a wrong key, never a wrong seed
-        open_v2(EnvelopeV2.parse(both.to_text()), stretched, share, binding)
+        open_v2(EnvelopeV2.parse(both.to_text()), schedule, share, binding)
 
 
 def _with_share_fields(backend: str, key_ref: str, wrapped: str) -> str:

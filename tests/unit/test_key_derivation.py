@@ -11,7 +11,7 @@ from stellar_sdk import Keypair
 
 from adapters.crypto import key_cache
 from adapters.crypto.cipher import DEFAULT_KDF_CEILING, Argon2AeadCipher
-from adapters.crypto.envelope import Envelope, KdfParams
+from adapters.crypto.envelope import Envelope, KdfParams, KeySchedule
 from adapters.crypto.key_cache import StretchedKeyCache
 from domain.errors import EnvelopeTampered, KeyDerivationBusy, WalletKeyMismatch
 from domain.model import WalletBinding
@@ -158,9 +158,10 @@ async def test_past_the_slot_deadline_a_derivation_is_busy(slow_stretch: _SlowSt
     with pytest.raises(KeyDerivationBusy):
         await cache.stretched(_key(2), SALT, FAST_KDF)
     assert time.perf_counter() - started < 0.3
-    assert len(await first) == 32
+    assert len(await first) == KeySchedule.SIZE
     assert (cache.stats.derivations, cache.stats.busy) == (1, 1)
-    assert len(await cache.stretched(_key(2), SALT, FAST_KDF)) == 32  # free again: it derives
+    derived = await cache.stretched(_key(2), SALT, FAST_KDF)  # free again: it derives
+    assert len(derived) == KeySchedule.SIZE
 
 
 async def test_a_caller_that_gives_up_keeps_its_slot_until_its_thread_is_done(

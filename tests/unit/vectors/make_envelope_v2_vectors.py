@@ -15,7 +15,7 @@ from typing import Any
 
 from stellar_sdk import Keypair
 
-from adapters.crypto.envelope import KdfParams
+from adapters.crypto.envelope import KdfParams, KeySchedule
 from adapters.crypto.envelope_v2 import aead_key, key_check_v2, seal_v2
 from adapters.crypto.key_cache import stretch
 from adapters.kms.base import MAX_WRAPPED_BYTES, WrappedShare
@@ -90,7 +90,7 @@ def vector(case: dict[str, Any]) -> dict[str, Any]:
     binding = WalletBinding(str(case["userId"]), public_key)
     envelope = seal_v2(
         seed,
-        stretched,
+        KeySchedule.of(stretched),
         binding,
         share=share,
         wrapped=wrapped,

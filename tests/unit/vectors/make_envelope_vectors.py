@@ -11,7 +11,7 @@ from typing import Any
 
 from stellar_sdk import Keypair
 
-from adapters.crypto.envelope import KdfParams, seal
+from adapters.crypto.envelope import KdfParams, KeySchedule, seal
 from adapters.crypto.key_cache import stretch
 from domain.model import WalletBinding
 
@@ -52,7 +52,7 @@ def vector(case: dict[str, Any]) -> dict[str, Any]:
     public_key = Keypair.from_raw_ed25519_seed(seed).public_key
     stretched = stretch(key, salt, params)
     binding = WalletBinding(str(case["userId"]), public_key)
-    envelope = seal(seed, stretched, binding, params=params, salt=salt, nonce=nonce)
+    envelope = seal(seed, KeySchedule.of(stretched), binding, params=params, salt=salt, nonce=nonce)
     return {
         "description": case["description"],
         "encryptionKey": case["encryptionKey"],
