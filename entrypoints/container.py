@@ -132,15 +132,16 @@ class Container(containers.DeclarativeContainer):
         on_queued=webhook_doorbell.provided.ring,
         autocommit=True,
     )
+    # Made once: it holds only the factory of its units of work.
     wallet_creations = providers.Selector(
         settings.provided.backend,
-        sql=providers.Factory(
+        sql=providers.Singleton(
             sql_wallet_creations,
             engine=engine,
             transactional=unit_of_work.provider,
             autocommit=sql_autocommit_unit_of_work.provider,
         ),
-        memory=providers.Factory(TransactionalWalletCreations, units=unit_of_work.provider),
+        memory=providers.Singleton(TransactionalWalletCreations, units=unit_of_work.provider),
     )
     readiness_check = providers.Selector(
         settings.provided.backend,
