@@ -35,8 +35,8 @@ MAX_ITERATIONS = 64
 
 _INFO_AEAD = b"wallet-orchestrator wo1 aead key"
 _INFO_CHECK = b"wallet-orchestrator wo1 key check"
-INFO_CHECK_V2 = b"wallet-orchestrator wo2 key check"
-"""v2's key-check label (envelope_v2), here because the key schedule derives that check too."""
+_INFO_CHECK_V2 = b"wallet-orchestrator wo2 key check"
+"""v2's key-check label, here because the key schedule derives v2's check with v1's."""
 SUBKEY_BYTES = 32
 _PARAMS = re.compile(r"m=([1-9][0-9]{0,7}),t=([1-9][0-9]?),p=1")
 _FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
@@ -157,7 +157,7 @@ class KeySchedule:
             stretched_key
             + expand(stretched_key, _INFO_AEAD)
             + key_check(stretched_key)
-            + key_check(stretched_key, INFO_CHECK_V2)
+            + key_check(stretched_key, _INFO_CHECK_V2)
         )
 
     @property

@@ -16,7 +16,6 @@ from typing import ClassVar
 
 from adapters.crypto.envelope import (
     CHECK_BYTES,
-    INFO_CHECK_V2,
     NONCE_BYTES,
     SALT_BYTES,
     SEED_BYTES,
@@ -28,7 +27,6 @@ from adapters.crypto.envelope import (
     associated_data,
     b64,
     expand,
-    key_check,
     unb64,
     verified_fields,
     with_checksum,
@@ -105,13 +103,6 @@ def aead_key(stretched_key: bytes, share: bytes) -> bytes:
     if len(share) != SHARE_BYTES:
         raise ValueError("a share is 32 bytes")
     return expand(hmac.digest(share, stretched_key, "sha256"), _INFO_AEAD)
-
-
-def key_check_v2(stretched_key: bytes) -> bytes:
-    """Eight bytes that tell caller keys apart, as in v1 but under v2's own label (a
-    KeySchedule's `check_v2`).
-    """
-    return key_check(stretched_key, INFO_CHECK_V2)
 
 
 def seal_v2(  # noqa: PLR0913 - every input of the envelope, the random ones by name

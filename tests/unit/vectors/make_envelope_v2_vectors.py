@@ -16,7 +16,7 @@ from typing import Any
 from stellar_sdk import Keypair
 
 from adapters.crypto.envelope import KdfParams, KeySchedule
-from adapters.crypto.envelope_v2 import aead_key, key_check_v2, seal_v2
+from adapters.crypto.envelope_v2 import aead_key, seal_v2
 from adapters.crypto.key_cache import stretch
 from adapters.kms.base import MAX_WRAPPED_BYTES, WrappedShare
 from domain.model import WalletBinding
@@ -116,7 +116,7 @@ def vector(case: dict[str, Any]) -> dict[str, Any]:
         },
         "stretchedKeyHex": stretched.hex(),
         "aeadKeyHex": aead_key(stretched, share).hex(),
-        "checkHex": key_check_v2(stretched).hex(),
+        "checkHex": KeySchedule.of(stretched).check_v2.hex(),
         "ciphertextHex": envelope.ciphertext.hex(),
         "envelope": envelope.to_text(),
     }
