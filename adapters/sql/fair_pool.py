@@ -7,7 +7,9 @@ until their deadline (a 503 while the pool is busy but healthy), and the tail la
 
 import asyncio
 from collections import deque
+from typing import cast
 
+import sqlalchemy.exc
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util.concurrency import await_
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
@@ -40,6 +42,20 @@ class HandOffQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
         except TimeoutError as error:
             raise Empty from error
 
+    async def wait_in_line(self, seconds: float | None) -> ConnectionPoolEntry:
+        """`get`'s wait, awaited by a caller outside SQLAlchemy's greenlet: what is handed to it,
+        after everyone who waits already; TimeoutError after `seconds`.
+        """
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return await self._handed(waiter, seconds=seconds)
+
+    def put_for_next_get(self, item: ConnectionPoolEntry) -> None:
+        """Put `item` in the queue itself, handed to nobody: for the caller it was handed to,
+        whose next `get` takes it with nothing awaited in between.
+        """
+        super().put_nowait(item)
+
     async def _handed(
         self, waiter: asyncio.Future[ConnectionPoolEntry], *, seconds: float | None
     ) -> ConnectionPoolEntry:
@@ -65,3 +81,27 @@ class FairAsyncAdaptedQueuePool(AsyncAdaptedQueuePool):
     """
 
     _queue_class = HandOffQueue
+
+    def exhausted(self) -> bool:
+        """No connection is idle and every one the pool may open is open (the engine's pools
+        have no overflow): a checkout now would wait.
+        """
+        return self.checkedin() == 0 and self.checkedout() >= self.size()
+
+    async def wait_for_checkin(self) -> ConnectionPoolEntry:
+        """Wait in line, outside SQLAlchemy's greenlet, for a connection to come back for this
+        caller; it is left idle in the pool, for this caller's checkout, which must follow with
+        nothing awaited in between. sqlalchemy.exc.TimeoutError after the pool's timeout, as a
+        checkout that waited in the greenlet raises.
+        """
+        queue = cast("HandOffQueue", self._pool)
+        try:
+            entry = await queue.wait_in_line(self.timeout())
+        except TimeoutError as error:
+            raise sqlalchemy.exc.TimeoutError(
+                f"QueuePool limit of size {self.size()} overflow {self.overflow()} reached, "
+                f"connection timed out, timeout {self.timeout():.2f}",
+                code="3o7r",
+            ) from error
+        queue.put_for_next_get(entry)
+        return entry

@@ -18,12 +18,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 from adapters.sql.engine import AUTOCOMMIT
+from adapters.sql.fair_pool import FairAsyncAdaptedQueuePool
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -57,13 +58,22 @@ class DirectConnection:
     @classmethod
     async def checkout(cls, engine: AsyncEngine) -> tuple[AsyncConnection, "DirectConnection"]:
         """A connection from the engine's pool with SQLAlchemy's transaction control turned off,
-        and its driver. Taken at once when the pool has one ready; else (the pool must wait for
-        one, or open one) in one pass through SQLAlchemy's greenlet, where it can await. Each
+        and its driver. Taken at once when the pool has one ready. When every connection is
+        out, the wait in line for one is awaited here too (FairAsyncAdaptedQueuePool), and the
+        one handed over is taken at once. Else (the pool must open a connection, or open again
+        the one handed over) in one pass through SQLAlchemy's greenlet, where it can await: each
         pass costs about as much CPU as the checkout itself.
         """
-        checked_out = _checkout_at_once(engine.sync_engine)
+        sync_engine = engine.sync_engine
+        checked_out = _checkout_at_once(sync_engine)
         if checked_out is None:
-            checked_out = await greenlet_spawn(_checkout_autocommit, engine.sync_engine)
+            pool = sync_engine.pool
+            if isinstance(pool, FairAsyncAdaptedQueuePool) and pool.exhausted():
+                handed = await pool.wait_for_checkin()
+                if _open(handed):
+                    checked_out = _checkout_at_once(sync_engine)
+        if checked_out is None:
+            checked_out = await greenlet_spawn(_checkout_autocommit, sync_engine)
         connection, driver = checked_out
         return AsyncConnection(engine, connection), cls(driver)
 
@@ -100,6 +110,14 @@ class DirectConnection:
         """
         if self._driver.is_in_transaction():
             await self._driver.execute("ROLLBACK")
+
+
+def _open(entry: ConnectionPoolEntry) -> bool:
+    """Whether a pooled connection can be taken without opening it again: else the checkout
+    outside the greenlet would fail and put it back, handing it to the next in line.
+    """
+    driver = entry.driver_connection
+    return driver is not None and not driver.is_closed()
 
 
 def _checkout_at_once(engine: Engine) -> tuple[Connection, asyncpg.Connection] | None:

@@ -1,8 +1,8 @@
 """On PostgreSQL the unit of work takes an idle pooled connection and gives it back without a
-pass through SQLAlchemy's greenlet (pg_direct), and takes the greenlet's way whenever the pool
-must await: to wait for a connection, or to open one again after it was invalidated or the
-server closed it. Whichever way it went, the pool is left as it should be and no connection
-attempt is left half-started.
+pass through SQLAlchemy's greenlet (pg_direct), and waits in line for one outside it too; it
+takes the greenlet's way whenever the pool must open a connection, or open one again after it
+was invalidated or the server closed it. Whichever way it went, the pool is left as it should
+be and no connection attempt is left half-started.
 """
 
 import asyncio
@@ -152,7 +152,7 @@ async def test_a_connection_to_open_again_is_opened_in_the_greenlet(
     assert _pool(one_connection).checkedout() == 0
 
 
-async def test_a_unit_of_work_waits_in_the_greenlet_for_the_only_connection(
+async def test_a_unit_of_work_waits_outside_the_greenlet_for_the_only_connection(
     one_connection: Container, in_greenlet_at: dict[str, list[bool]]
 ) -> None:
     user = await _new_user(one_connection)
@@ -172,5 +172,42 @@ async def test_a_unit_of_work_waits_in_the_greenlet_for_the_only_connection(
     assert not waiter.done()
     release.set()
     await asyncio.wait_for(asyncio.gather(holder, waiter), 5)
-    assert in_greenlet_at["checkout"] == [False, True, False]  # holder, waiter, its read
+    assert in_greenlet_at["checkout"] == [False, False, False]  # holder, waiter, its read
+    assert _pool(one_connection).checkedout() == 0
+
+
+async def test_a_waiter_handed_a_connection_to_open_again_opens_it_in_the_greenlet(
+    one_connection: Container, in_greenlet_at: dict[str, list[bool]]
+) -> None:
+    entered: list[str] = []
+    holder_has_it = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_then_leave_in_doubt() -> None:
+        with pytest.raises(OSError, match="in doubt"):
+            async with one_connection.read_unit_of_work():
+                holder_has_it.set()
+                await release.wait()
+                raise OSError("in doubt")  # the connection is discarded, its husk goes back
+
+    async def read(name: str) -> None:
+        async with one_connection.read_unit_of_work() as reader:
+            assert await reader.users.get("nobody") is None
+            entered.append(name)
+
+    holder = asyncio.create_task(hold_then_leave_in_doubt())
+    await holder_has_it.wait()
+    waiters = []
+    for name in ("first", "second"):
+        waiters.append(asyncio.create_task(read(name)))
+        await asyncio.sleep(0.02)
+    assert not any(waiter.done() for waiter in waiters)
+    _forget(in_greenlet_at)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, *waiters), 5)
+    assert entered == ["first", "second"]
+    # The first waiter opened the husk handed to it, in the greenlet, without first trying
+    # outside it and putting it back (a checkout outside the greenlet, or a checkin more).
+    assert in_greenlet_at["checkout"] == [True, False]
+    assert len(in_greenlet_at["checkin"]) == 3  # the husk, then each waiter's
     assert _pool(one_connection).checkedout() == 0
