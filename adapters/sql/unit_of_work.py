@@ -3,8 +3,7 @@
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -89,24 +88,24 @@ class SqlUnitOfWork:
         self._on_connection = on_connection
         self._webhook_endpoints = webhook_endpoints
         self._on_queued = on_queued
-        self._exits: AsyncExitStack | None = None
+        self._deadline: asyncio.Timeout | None = None
         self._connection: AsyncConnection | None = None
         self._direct: DirectConnection | None = None
         self._outbox: OutboxWriter | None = None
         self._checked_out = False
 
     async def __aenter__(self) -> Self:
-        if self._exits is not None:
+        if self._deadline is not None:
             raise RuntimeError("this unit of work is already open")
-        self._exits = exits = AsyncExitStack()
-        self._checked_out = False
+        deadline = asyncio.timeout(self._timeout)
+        await deadline.__aenter__()
+        self._deadline, self._checked_out = deadline, False
         try:
-            await exits.enter_async_context(asyncio.timeout(self._timeout))
-            connection = await exits.enter_async_context(self._transaction())
+            connection, direct = await self._connect()
         except BaseException as error:
             await self.__aexit__(type(error), error, error.__traceback__)
             raise
-        self._connection = connection
+        self._connection, self._direct = connection, direct
         self._outbox = outbox = OutboxWriter(connection, self._webhook_endpoints)
         self.users = SqlUserRepository(connection)
         self.wallets = (
@@ -128,13 +127,29 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        """Release the connection (back to the pool, or discarded if `exc` leaves its state in
+        doubt), then leave the deadline, which turns a cancellation of its own into
+        TimeoutError: the order an exit stack of the two would keep.
+        """
         waiting = not self._checked_out
-        exits, outbox = self._exits, self._outbox
-        self._exits, self._connection, self._outbox, self._direct = None, None, None, None
-        if exits is None:
+        deadline, connection, direct, outbox = (
+            self._deadline,
+            self._connection,
+            self._direct,
+            self._outbox,
+        )
+        self._deadline, self._connection, self._outbox, self._direct = None, None, None, None
+        if deadline is None:
             return
         with unavailable_as_store_error(waiting_for_connection=waiting):
-            await exits.__aexit__(exc_type, exc, traceback)
+            try:
+                if connection is not None:
+                    suspect = isinstance(exc, _CONNECTION_SUSPECT)
+                    await _release(connection, direct, suspect=suspect)
+            except BaseException as error:
+                await deadline.__aexit__(type(error), error, error.__traceback__)
+                raise
+            await deadline.__aexit__(exc_type, exc, traceback)
         raise_if_unavailable(exc, waiting_for_connection=waiting)
         if self._autocommit and exc is None and outbox is not None and outbox.queued:
             self._ring()
@@ -157,20 +172,6 @@ class SqlUnitOfWork:
         """Tell `on_queued` that committed deliveries wait."""
         if self._on_queued is not None:
             self._on_queued()
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A pooled connection in a transaction, released on exit: back to the pool, or
-        discarded if the exit leaves its state in doubt.
-        """
-        connection, direct = await self._connect()
-        self._direct = direct
-        try:
-            yield connection
-        except BaseException as error:
-            await _release(connection, direct, suspect=isinstance(error, _CONNECTION_SUSPECT))
-            raise
-        await _release(connection, direct, suspect=False)
 
     async def _connect(self) -> tuple[AsyncConnection, DirectConnection | None]:
         started = time.perf_counter()
