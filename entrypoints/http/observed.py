@@ -3,9 +3,9 @@
 to every log line of the request; one log line at the end; the request metrics.
 """
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -101,7 +101,7 @@ def _request_id(scope: HTTPScope) -> str:
             if _SANE_REQUEST_ID.fullmatch(presented):
                 return presented
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits, as a uuid4 has 122 of: a quarter the CPU
 
 
 def _observe(scope: HTTPScope, status: int, seconds: float, context: RequestContext) -> None:
