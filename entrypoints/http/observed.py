@@ -101,7 +101,7 @@ def _request_id(scope: HTTPScope) -> str:
             if _SANE_REQUEST_ID.fullmatch(presented):
                 return presented
             break
-    return os.urandom(16).hex()  # 128 random bits, as a uuid4 has 122 of: a quarter the CPU
+    return os.urandom(16).hex()  # 32 hex digits like uuid4().hex, all random, at a quarter the CPU
 
 
 def _observe(scope: HTTPScope, status: int, seconds: float, context: RequestContext) -> None:
