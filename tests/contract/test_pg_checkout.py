@@ -184,11 +184,10 @@ async def test_a_waiter_handed_a_connection_to_open_again_opens_it_in_the_greenl
     release = asyncio.Event()
 
     async def hold_then_leave_in_doubt() -> None:
-        with pytest.raises(OSError, match="in doubt"):
-            async with one_connection.read_unit_of_work():
-                holder_has_it.set()
-                await release.wait()
-                raise OSError("in doubt")  # the connection is discarded, its husk goes back
+        async with one_connection.read_unit_of_work():
+            holder_has_it.set()
+            await release.wait()
+            raise OSError("in doubt")  # the connection is discarded, its husk goes back
 
     async def read(name: str) -> None:
         async with one_connection.read_unit_of_work() as reader:
@@ -204,7 +203,9 @@ async def test_a_waiter_handed_a_connection_to_open_again_opens_it_in_the_greenl
     assert not any(waiter.done() for waiter in waiters)
     _forget(in_greenlet_at)
     release.set()
-    await asyncio.wait_for(asyncio.gather(holder, *waiters), 5)
+    with pytest.raises(OSError, match="in doubt"):
+        await asyncio.wait_for(holder, 5)
+    await asyncio.wait_for(asyncio.gather(*waiters), 5)
     assert entered == ["first", "second"]
     # The first waiter opened the husk handed to it, in the greenlet, without first trying
     # outside it and putting it back (a checkout outside the greenlet, or a checkin more).
