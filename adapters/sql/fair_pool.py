@@ -35,16 +35,14 @@ class HandOffQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
     def get(self, block: bool = True, timeout: float | None = None) -> ConnectionPoolEntry:
         if not block or not self.empty():  # not empty: nobody waits
             return self.get_nowait()
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
         try:
-            return await_(self._handed(waiter, seconds=timeout))
+            return await_(self.wait_in_line(timeout))
         except TimeoutError as error:
             raise Empty from error
 
     async def wait_in_line(self, seconds: float | None) -> ConnectionPoolEntry:
-        """`get`'s wait, awaited by a caller outside SQLAlchemy's greenlet: what is handed to it,
-        after everyone who waits already; TimeoutError after `seconds`.
+        """What is handed to this caller, after everyone who waits already; TimeoutError after
+        `seconds`. `get` awaits it in SQLAlchemy's greenlet; a caller outside it awaits it itself.
         """
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)

@@ -152,21 +152,32 @@ async def test_a_connection_to_open_again_is_opened_in_the_greenlet(
     assert _pool(one_connection).checkedout() == 0
 
 
+async def _hold_the_only_connection(
+    container: Container, leave_by: Exception | None = None
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """A task that holds the pool's one connection, in a read-only unit of work, until the event
+    is set; it then leaves the unit of work, by raising `leave_by` if given.
+    """
+    has_it, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with container.read_unit_of_work():
+            has_it.set()
+            await release.wait()
+            if leave_by is not None:
+                raise leave_by
+
+    holder = asyncio.create_task(hold())
+    await has_it.wait()
+    return holder, release
+
+
 async def test_a_unit_of_work_waits_outside_the_greenlet_for_the_only_connection(
     one_connection: Container, in_greenlet_at: dict[str, list[bool]]
 ) -> None:
     user = await _new_user(one_connection)
     _forget(in_greenlet_at)
-    holder_has_it = asyncio.Event()
-    release = asyncio.Event()
-
-    async def hold() -> None:
-        async with one_connection.read_unit_of_work():
-            holder_has_it.set()
-            await release.wait()
-
-    holder = asyncio.create_task(hold())
-    await holder_has_it.wait()
+    holder, release = await _hold_the_only_connection(one_connection)
     waiter = asyncio.create_task(_hot_round_trip(one_connection, user))
     await asyncio.sleep(0.05)
     assert not waiter.done()
@@ -180,22 +191,14 @@ async def test_a_waiter_handed_a_connection_to_open_again_opens_it_in_the_greenl
     one_connection: Container, in_greenlet_at: dict[str, list[bool]]
 ) -> None:
     entered: list[str] = []
-    holder_has_it = asyncio.Event()
-    release = asyncio.Event()
-
-    async def hold_then_leave_in_doubt() -> None:
-        async with one_connection.read_unit_of_work():
-            holder_has_it.set()
-            await release.wait()
-            raise OSError("in doubt")  # the connection is discarded, its husk goes back
 
     async def read(name: str) -> None:
         async with one_connection.read_unit_of_work() as reader:
             assert await reader.users.get("nobody") is None
             entered.append(name)
 
-    holder = asyncio.create_task(hold_then_leave_in_doubt())
-    await holder_has_it.wait()
+    # Left by an error that leaves the connection in doubt: it is discarded, its husk goes back.
+    holder, release = await _hold_the_only_connection(one_connection, OSError("in doubt"))
     waiters = []
     for name in ("first", "second"):
         waiters.append(asyncio.create_task(read(name)))
