@@ -6,7 +6,7 @@ from typing import Self
 
 from application.escrow import NO_ESCROW, Escrowing
 from application.results import WalletResult
-from application.wallet_access import decrypt_seed, seal_checked
+from application.wallet_access import seal_checked, verify_key
 from application.wallet_owners import WalletOwners
 from domain.audit import EventType, WalletEvent
 from domain.errors import Field, WalletExistsUnderAnotherKey, WalletKeyMismatch
@@ -33,14 +33,14 @@ class CreateUserWallet:
     generated. Then, outside any unit of work, the key is prepared (stretched, or taken from the
     cache): no connection or lock is held while a key is derived (KeyDerivationBusy when no
     derivation slot frees up in time). If the user has a wallet, check that the key opens it
-    (WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and return it with
-    created=False. Else generate a keypair, encrypt its seed under the key bound to the user and
-    public key, and check that the envelope opens back to that seed (SealingFailed if not);
-    then store it with its `created` audit event by `actor` through `creations`, in one
-    atomic step (UserNotFound if the user was deleted meanwhile: the foreign key decides), and
-    return it with created=True. The database's one-wallet-per-user constraint decides races:
-    the loser returns the winner's wallet as a replay, once the key opens it. A failure stores
-    nothing, leaving nothing behind.
+    (`Cipher.verify`; WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and
+    return it with created=False. Else generate a keypair, encrypt its seed under the key bound
+    to the user and public key, and check that the envelope opens back to that seed
+    (SealingFailed if not); then store it with its `created` audit event by `actor` through
+    `creations`, in one atomic step (UserNotFound if the user was deleted meanwhile: the foreign
+    key decides), and return it with created=True. The database's one-wallet-per-user
+    constraint decides races: the loser returns the winner's wallet as a replay, once the key
+    opens it. A failure stores nothing, leaving nothing behind.
 
     With a recovery key configured (`escrowing`), the seed is also sealed to it and stored with
     the wallet, in the same step: a wallet is never stored without its escrow.
@@ -130,7 +130,7 @@ class CreateUserWallet:
 
     async def _check_key_opens(self, wallet: Wallet, key: EncryptionKey) -> None:
         try:
-            (await decrypt_seed(self._cipher, wallet, key)).wipe()
+            await verify_key(self._cipher, wallet, key)
         except WalletKeyMismatch:
             raise WalletExistsUnderAnotherKey(wallet.user_id) from None
 

@@ -145,8 +145,23 @@ async def decrypt_seed(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> Se
     the envelope is damaged and KmsKeyMismatch if its second factor is another backend key's,
     both naming the wallet). The caller wipes it.
     """
+    return await _naming_wallet(wallet, cipher.decrypt(wallet.encrypted_key, key, wallet.binding))
+
+
+async def verify_key(cipher: Cipher, wallet: Wallet, key: EncryptionKey) -> None:
+    """Returns if the key opens the wallet, raises as `decrypt_seed` does if not; the seed is
+    not handed out (`Cipher.verify`: a key that opened this envelope before may be proven
+    without opening it again).
+    """
+    await _naming_wallet(wallet, cipher.verify(wallet.encrypted_key, key, wallet.binding))
+
+
+Opened = TypeVar("Opened")
+
+
+async def _naming_wallet(wallet: Wallet, opening: Awaitable[Opened]) -> Opened:
     try:
-        return await cipher.decrypt(wallet.encrypted_key, key, wallet.binding)
+        return await opening
     except EnvelopeTampered as damaged:
         raise EnvelopeTampered(damaged.reason, wallet.id) from None
     except KmsKeyMismatch as mismatch:
@@ -163,11 +178,11 @@ async def opens(
     key: EncryptionKey,
     unopenable: tuple[type[DomainError], ...] = UNOPENABLE,
 ) -> bool:
-    """Whether the key opens the wallet (the seed is wiped at once); False when opening raises
-    one of `unopenable`, and any other error is raised.
+    """Whether the key opens the wallet (`verify_key`); False when that raises one of
+    `unopenable`, and any other error is raised.
     """
     try:
-        (await decrypt_seed(cipher, wallet, key)).wipe()
+        await verify_key(cipher, wallet, key)
     except unopenable:
         return False
     return True

@@ -128,6 +128,7 @@ class Faults:
         "cipher.ready_to_seal",
         "cipher.encrypt",
         "cipher.decrypt",
+        "cipher.verify",
         "cipher.rewrap",
     )
 
@@ -350,6 +351,10 @@ class FaultyCipher:
     ) -> SecretSeed:
         await self._faults.pass_through("cipher.decrypt")
         return await self._inner.decrypt(envelope, key, binding)
+
+    async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
+        await self._faults.pass_through("cipher.verify")
+        await self._inner.verify(envelope, key, binding)
 
     async def rewrap(self, envelope: str, binding: WalletBinding) -> str | None:
         await self._faults.pass_through("cipher.rewrap")

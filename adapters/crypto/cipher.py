@@ -16,6 +16,7 @@ from adapters.crypto.envelope import (
 )
 from adapters.crypto.envelope_v2 import EnvelopeV2, open_v2, seal_v2, share_context
 from adapters.crypto.key_cache import StretchedKeyCache
+from adapters.crypto.opened_envelopes import DEFAULT_SIZE, OpenedEnvelopes
 from adapters.kms.base import SHARE_BYTES, KeyWrapper
 from domain.errors import EnvelopeTampered, KmsKeyMismatch, WalletKeyMismatch
 from domain.model import WalletBinding
@@ -44,15 +45,22 @@ class Argon2AeadCipher:
     Argon2id, and derive no subkey but v2's per-wallet AEAD key. An envelope whose parameters
     exceed `ceiling` is never derived: EnvelopeTampered, at once. Opening confirms the key's
     cache entry (a key that opens nothing stays on probation).
+
+    Each v1 envelope opened is recorded in `opened` (OpenedEnvelopes: by default remembering as
+    many as its own default while the key cache is on, none when it is off), and `verify` of an
+    envelope recorded there answers without opening it again. v2 envelopes are never recorded:
+    proving a key on one always asks the backend for its second factor.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the parameters, their store, then the optional parts
         self,
         kdf: KdfParams,
         keys: StretchedKeyCache,
         deployment_salt: DeploymentSalt,
         ceiling: KdfParams = DEFAULT_KDF_CEILING,
         wrapper: KeyWrapper | None = None,
+        *,
+        opened: OpenedEnvelopes | None = None,
     ) -> None:
         if kdf.exceeds(ceiling):
             raise ValueError("the key-derivation cost of new envelopes is above the ceiling")
@@ -61,6 +69,9 @@ class Argon2AeadCipher:
         self._keys = keys
         self._deployment_salt = deployment_salt
         self._wrapper = wrapper
+        if opened is None:
+            opened = OpenedEnvelopes(DEFAULT_SIZE if keys.enabled else 0)
+        self._opened = opened
 
     async def prepare(self, key: EncryptionKey) -> PreparedKey:
         salt = await self._deployment_salt()
@@ -112,7 +123,16 @@ class Argon2AeadCipher:
         except WrongKey:
             raise WalletKeyMismatch(binding.user_id) from None
         self._keys.confirm(key, parsed.salt, parsed.params)
+        self._opened.record(key.reveal(), envelope, binding, (parsed.salt, parsed.params))
         return seed
+
+    async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
+        if not envelope.startswith(f"{EnvelopeV2.VERSION}$"):
+            scope = self._opened.opened(key.reveal(), envelope, binding)
+            if scope is not None:
+                self._keys.confirm(key, *scope)
+                return
+        (await self.decrypt(envelope, key, binding)).wipe()
 
     async def rewrap(self, envelope: str, binding: WalletBinding) -> str | None:
         if not envelope.startswith(f"{EnvelopeV2.VERSION}$"):

@@ -67,6 +67,15 @@ class Cipher(Protocol):
         """
         ...
 
+    async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
+        """Prove that the key opens the envelope, without handing out the seed: returns when
+        `decrypt` would return the seed, and raises what it would raise. May answer without
+        opening the envelope again where this key has opened this very envelope (byte for
+        byte, under the same binding) before and opening it needs no key-management backend:
+        opening is deterministic, so the answer is the same.
+        """
+        ...
+
     async def rewrap(self, envelope: str, binding: WalletBinding) -> str | None:
         """The envelope with its second factor wrapped by the key-management backend's newest
         key, needing no caller key; None when it already is, or when the envelope has no second

@@ -122,7 +122,7 @@ async def test_adding_first_a_user_lately_seen_with_a_wallet_is_read_first(
     with adding_first(container), faulty_creation(container, faults) as keys:
         replayed = await _create(container, user_id)
     assert (replayed.created, replayed.wallet_id) == (False, created.wallet_id)
-    assert faults.trace == ["wallets.get_by_existing_user", "cipher.prepare", "cipher.decrypt"]
+    assert faults.trace == ["wallets.get_by_existing_user", "cipher.prepare", "cipher.verify"]
     assert keys.seeds == []
 
 

@@ -1,0 +1,77 @@
+"""Which v1 envelopes this process has seen a caller's key open: a bounded memo that lets a key be
+proven again (a creation's replay) without opening the envelope again.
+"""
+
+import hashlib
+import os
+from collections import OrderedDict
+
+from adapters.crypto.envelope import KdfParams, associated_data
+from domain.model import WalletBinding
+
+DEFAULT_SIZE = 10_000
+"""Openings remembered by default: some 2 MB."""
+
+Scope = tuple[bytes, KdfParams]
+"""The salt and parameters the envelope's key was stretched with."""
+
+
+class OpenedEnvelopes:
+    """The `size` openings most lately recorded, least recently seen forgotten first; 0
+    remembers none. Each is kept as a MAC (keyed BLAKE2b under a random per-process key) of the
+    caller's key, the envelope's text and its binding, with the salt and parameters the key was
+    stretched with: never the key, its stretched form or the seed, and useless outside this
+    process.
+
+    Opening is deterministic: a key that opened a byte-identical envelope under the same binding
+    opens it again, with the same seed. So `opened` answers as opening again would, for the
+    openings it holds; any change to the envelope, the binding or the key is another MAC, a miss,
+    and the caller opens it for real (a damaged envelope is then reported as damaged). Only the
+    openings that need nothing else belong here: not those whose second factor a key-management
+    backend must unwrap each time.
+    """
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        if size < 0:
+            raise ValueError("size must be at least 0")
+        self._size = size
+        self._process_key = os.urandom(32)
+        self._openings: OrderedDict[bytes, Scope] = OrderedDict()
+
+    def record(
+        self, key: bytes | bytearray, envelope: str, binding: WalletBinding, scope: Scope
+    ) -> None:
+        """The key opened this envelope, bound to `binding`, its key stretched for `scope`."""
+        if self._size == 0:
+            return
+        opening = self._mac(key, envelope, binding)
+        self._openings[opening] = scope
+        self._openings.move_to_end(opening)
+        if len(self._openings) > self._size:
+            self._openings.popitem(last=False)
+
+    def opened(self, key: bytes | bytearray, envelope: str, binding: WalletBinding) -> Scope | None:
+        """The salt and parameters of a recorded opening of this envelope by this key under this
+        binding (it is then the most lately seen); None if there is none.
+        """
+        if self._size == 0:
+            return None
+        opening = self._mac(key, envelope, binding)
+        scope = self._openings.get(opening)
+        if scope is not None:
+            self._openings.move_to_end(opening)
+        return scope
+
+    def _mac(self, key: bytes | bytearray, envelope: str, binding: WalletBinding) -> bytes:
+        text = envelope.encode("utf-8", "surrogatepass")
+        mac = hashlib.blake2b(key=self._process_key, digest_size=16)
+        for field in (key, text, associated_data(binding)):
+            mac.update(len(field).to_bytes(4, "big"))
+            mac.update(field)
+        return mac.digest()
+
+    def __len__(self) -> int:
+        return len(self._openings)
+
+    def __repr__(self) -> str:
+        return f"OpenedEnvelopes(size={self._size}, known={len(self._openings)})"
