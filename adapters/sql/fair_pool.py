@@ -43,10 +43,26 @@ class HandOffQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
     async def wait_in_line(self, seconds: float | None) -> ConnectionPoolEntry:
         """What is handed to this caller, after everyone who waits already; TimeoutError after
         `seconds`. `get` awaits it in SQLAlchemy's greenlet; a caller outside it awaits it itself.
+        If the wait ends otherwise (a cancellation) after something was handed after all, that
+        goes to the next in line.
         """
-        waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[ConnectionPoolEntry] = loop.create_future()
         self._waiters.append(waiter)
-        return await self._handed(waiter, seconds=seconds)
+        # A timer that fails the waiter: half the CPU of asyncio.timeout (1.8 against 3.4 us
+        # on uvloop), on a path every checkout takes while the pool is busy.
+        expiry = None if seconds is None else loop.call_later(seconds, _expire, waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self.put_nowait(waiter.result())
+            else:
+                waiter.cancel()
+            raise
+        finally:
+            if expiry is not None:
+                expiry.cancel()
 
     def put_for_next_get(self, item: ConnectionPoolEntry) -> None:
         """Put `item` in the queue itself, handed to nobody: for the caller it was handed to,
@@ -54,22 +70,10 @@ class HandOffQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
         """
         super().put_nowait(item)
 
-    async def _handed(
-        self, waiter: asyncio.Future[ConnectionPoolEntry], *, seconds: float | None
-    ) -> ConnectionPoolEntry:
-        """What is handed to `waiter` within `seconds` (TimeoutError if nothing is). If the
-        wait ends otherwise (the timeout, a cancellation) after all, what was handed goes to the
-        next in line.
-        """
-        try:
-            async with asyncio.timeout(seconds):
-                return await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self.put_nowait(waiter.result())
-            else:
-                waiter.cancel()
-            raise
+
+def _expire(waiter: asyncio.Future[ConnectionPoolEntry]) -> None:
+    if not waiter.done():  # nothing handed to it in time: it stops waiting (and is skipped)
+        waiter.set_exception(TimeoutError())
 
 
 class FairAsyncAdaptedQueuePool(AsyncAdaptedQueuePool):

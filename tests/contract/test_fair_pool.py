@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.pool import QueuePool
 
 from adapters.sql.engine import PoolSettings
+from domain.errors import StoreUnavailable
 from entrypoints.container import Container, open_container
 from tests.support import settings_for
 
@@ -109,3 +110,30 @@ async def test_a_waiter_cancelled_once_handed_the_connection_passes_it_on(
     assert _checked_out(one_connection) == 0
     await read("after")
     assert entered == ["next", "after"]
+
+
+async def test_a_waiter_that_timed_out_is_skipped_and_the_connection_goes_to_the_next(
+    sql_url: str,
+) -> None:
+    settings = settings_for(sql_url, pool=PoolSettings(size=1, acquire_timeout=0.2))
+    async with open_container(settings) as container:
+        entered: list[str] = []
+        read = _reads_noted_in(entered, container)
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            async with container.read_unit_of_work():
+                held.set()
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await held.wait()
+        with pytest.raises(StoreUnavailable) as timed_out:
+            await read("timed out")
+        assert timed_out.value.waiting_for_connection
+        following = asyncio.create_task(read("next"))
+        await _until_waiting(container, 1)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, following), 10)
+        assert entered == ["next"]
+        assert _checked_out(container) == 0
