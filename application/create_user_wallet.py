@@ -34,11 +34,12 @@ class CreateUserWallet:
     cache): no connection or lock is held while a key is derived (KeyDerivationBusy when no
     derivation slot frees up in time). If the user has a wallet, check that the key opens it
     (`Cipher.verify`; WalletExistsUnderAnotherKey if not, EnvelopeTampered if it is damaged) and
-    return it with created=False. Else generate a keypair, encrypt its seed under the key bound
-    to the user and public key, and check that the envelope opens back to that seed
-    (SealingFailed if not); then store it with its `created` audit event by `actor` through
-    `creations`, in one atomic step (UserNotFound if the user was deleted meanwhile: the foreign
-    key decides), and return it with created=True. The database's one-wallet-per-user
+    return it with created=False; a key the cipher knows to open that very envelope
+    (`Cipher.opened_before`) is not even prepared. Else generate a keypair, encrypt its seed
+    under the key bound to the user and public key, and check that the envelope opens back to
+    that seed (SealingFailed if not); then store it with its `created` audit event by `actor`
+    through `creations`, in one atomic step (UserNotFound if the user was deleted meanwhile: the
+    foreign key decides), and return it with created=True. The database's one-wallet-per-user
     constraint decides races: the loser returns the winner's wallet as a replay, once the key
     opens it. A failure stores nothing, leaving nothing behind.
 
@@ -100,12 +101,14 @@ class CreateUserWallet:
                 return await self._create(user_id, ready, actor)
         async with self._reader as reader:
             existing = await reader.wallets.get_by_existing_user(user_id)
-        prepared = await key.prepared()
         if existing is not None:
             self._owners.remember(user_id)
-            await self._check_key_opens(existing, prepared)
+            if not self._cipher.opened_before(
+                existing.encrypted_key, key.caller_key, existing.binding
+            ):
+                await self._check_key_opens(existing, await key.prepared())
             return WalletResult.of(existing)
-        return await self._create(user_id, prepared, actor)
+        return await self._create(user_id, await key.prepared(), actor)
 
     async def _create(self, user_id: str, key: EncryptionKey, actor: str | None) -> WalletResult:
         wallet, escrow = await self._new_wallet(user_id, key)
@@ -146,6 +149,11 @@ class KeyOnce:
         self._cipher = cipher
         self._key = key
         self._prepared: EncryptionKey | None = None
+
+    @property
+    def caller_key(self) -> EncryptionKey:
+        """The caller's key as it came, not prepared (the caller's to wipe)."""
+        return self._key
 
     async def prepared(self) -> EncryptionKey:
         """The prepared key (KeyDerivationBusy, StoreUnavailable as `Cipher.prepare`)."""

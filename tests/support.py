@@ -352,6 +352,10 @@ class FaultyCipher:
         await self._faults.pass_through("cipher.decrypt")
         return await self._inner.decrypt(envelope, key, binding)
 
+    def opened_before(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> bool:
+        # No step: the port says it derives, calls and raises nothing.
+        return self._inner.opened_before(envelope, key, binding)
+
     async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
         await self._faults.pass_through("cipher.verify")
         await self._inner.verify(envelope, key, binding)

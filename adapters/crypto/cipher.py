@@ -47,9 +47,10 @@ class Argon2AeadCipher:
     cache entry (a key that opens nothing stays on probation).
 
     Each v1 envelope opened is recorded in `opened` (OpenedEnvelopes: by default remembering as
-    many as its own default while the key cache is on, none when it is off), and `verify` of an
-    envelope recorded there answers without opening it again. v2 envelopes are never recorded:
-    proving a key on one always asks the backend for its second factor.
+    many as its own default while the key cache is on, none when it is off): `opened_before`
+    answers from it, and `verify` of an envelope recorded there does not open it again. v2
+    envelopes are never recorded: proving a key on one always asks the backend for its second
+    factor.
     """
 
     def __init__(  # noqa: PLR0913 - the parameters, their store, then the optional parts
@@ -126,13 +127,18 @@ class Argon2AeadCipher:
         self._opened.record(key.reveal(), envelope, binding, (parsed.salt, parsed.params))
         return seed
 
+    def opened_before(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> bool:
+        if envelope.startswith(f"{EnvelopeV2.VERSION}$"):
+            return False
+        scope = self._opened.opened(key.reveal(), envelope, binding)
+        if scope is None:
+            return False
+        self._keys.confirm(key, *scope)
+        return True
+
     async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
-        if not envelope.startswith(f"{EnvelopeV2.VERSION}$"):
-            scope = self._opened.opened(key.reveal(), envelope, binding)
-            if scope is not None:
-                self._keys.confirm(key, *scope)
-                return
-        (await self.decrypt(envelope, key, binding)).wipe()
+        if not self.opened_before(envelope, key, binding):
+            (await self.decrypt(envelope, key, binding)).wipe()
 
     async def rewrap(self, envelope: str, binding: WalletBinding) -> str | None:
         if not envelope.startswith(f"{EnvelopeV2.VERSION}$"):

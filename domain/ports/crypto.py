@@ -67,6 +67,14 @@ class Cipher(Protocol):
         """
         ...
 
+    def opened_before(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> bool:
+        """Whether this key is known to open this very envelope under this binding: it opened
+        it before (byte for byte), and opening it needs no key-management backend; `verify`
+        would then return. False says nothing either way. Derives nothing, calls nothing,
+        raises nothing: the key need not be prepared.
+        """
+        ...
+
     async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
         """Prove that the key opens the envelope, without handing out the seed: returns when
         `decrypt` would return the seed, and raises what it would raise. May answer without

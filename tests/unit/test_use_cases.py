@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from adapters.crypto.opened_envelopes import OpenedEnvelopes
 from application.create_user_wallet import CreateWalletRequest
 from application.register_user import RegisterUserRequest
 from application.results import WalletResult
@@ -122,8 +123,42 @@ async def test_adding_first_a_user_lately_seen_with_a_wallet_is_read_first(
     with adding_first(container), faulty_creation(container, faults) as keys:
         replayed = await _create(container, user_id)
     assert (replayed.created, replayed.wallet_id) == (False, created.wallet_id)
+    # The key opened this envelope here (the creation's self-check): proven without preparing it.
+    assert faults.trace == ["wallets.get_by_existing_user"]
+    assert keys.seeds == []
+
+
+async def test_a_replay_the_key_is_known_to_open_derives_nothing_even_with_a_cold_cache(
+    container: Container,
+) -> None:
+    user_id = await _user(container)
+    created = await _create(container, user_id)
+    cache = container.key_cache()
+    cache.clear()
+    derived = cache.stats.derivations
+    replayed = await _create(container, user_id)
+    assert (replayed.created, replayed.wallet_id) == (False, created.wallet_id)
+    assert cache.stats.derivations == derived
+    with pytest.raises(WalletKeyMismatch):
+        await _create(container, user_id, OTHER_KEY)
+
+
+async def test_a_replay_the_key_is_not_known_to_open_is_prepared_and_verified(
+    container: Container,
+) -> None:
+    user_id = await _user(container)
+    created = await _create(container, user_id)
+    container.cipher()._opened = OpenedEnvelopes()  # as another process would see it
+    faults = Faults()
+    with faulty_creation(container, faults) as keys:
+        replayed = await _create(container, user_id)
+    assert (replayed.created, replayed.wallet_id) == (False, created.wallet_id)
     assert faults.trace == ["wallets.get_by_existing_user", "cipher.prepare", "cipher.verify"]
     assert keys.seeds == []
+    faults.trace.clear()
+    with faulty_creation(container, faults):
+        await _create(container, user_id)  # proven once more: known now
+    assert faults.trace == ["wallets.get_by_existing_user"]
 
 
 async def test_adding_first_an_unknown_user_is_refused_and_nothing_is_stored(
