@@ -47,10 +47,10 @@ class Argon2AeadCipher:
     cache entry (a key that opens nothing stays on probation).
 
     Each v1 envelope opened is recorded in `opened` (OpenedEnvelopes: by default remembering as
-    many as its own default while the key cache is on, none when it is off): `opened_before`
-    answers from it, and `verify` of an envelope recorded there does not open it again. v2
-    envelopes are never recorded: proving a key on one always asks the backend for its second
-    factor.
+    many as its own default, each as long as the key cache keeps a key, and none when the cache
+    is off): `opened_before` answers from it, and `verify` of an envelope recorded there does
+    not open it again. v2 envelopes are never recorded: proving a key on one always asks the
+    backend for its second factor.
     """
 
     def __init__(  # noqa: PLR0913 - the parameters, their store, then the optional parts
@@ -71,7 +71,7 @@ class Argon2AeadCipher:
         self._deployment_salt = deployment_salt
         self._wrapper = wrapper
         if opened is None:
-            opened = OpenedEnvelopes(DEFAULT_SIZE if keys.enabled else 0)
+            opened = OpenedEnvelopes(DEFAULT_SIZE if keys.enabled else 0, keys.ttl_seconds)
         self._opened = opened
 
     async def prepare(self, key: EncryptionKey) -> PreparedKey:

@@ -114,6 +114,11 @@ class StretchedKeyCache:
     def enabled(self) -> bool:
         return self._size > 0 and self._ttl > 0
 
+    @property
+    def ttl_seconds(self) -> float:
+        """How long an entry stays after its derivation."""
+        return self._ttl
+
     async def stretched(self, key: EncryptionKey, salt: bytes, params: KdfParams) -> bytes:
         """The Argon2id output for this key, salt and params with its key schedule (KeySchedule
         material): from the cache, or derived once.

@@ -80,7 +80,8 @@ class Cipher(Protocol):
         `decrypt` would return the seed, and raises what it would raise. May answer without
         opening the envelope again where this key has opened this very envelope (byte for
         byte, under the same binding) before and opening it needs no key-management backend:
-        opening is deterministic, so the answer is the same.
+        opening is deterministic, so the answer is the same (and, derived nothing, it cannot
+        be KeyDerivationBusy).
         """
         ...
 

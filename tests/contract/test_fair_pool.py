@@ -129,7 +129,8 @@ async def test_a_waiter_that_timed_out_is_skipped_and_the_connection_goes_to_the
         holder = asyncio.create_task(hold())
         await held.wait()
         with pytest.raises(StoreUnavailable) as timed_out:
-            await read("timed out")
+            # Bounded well below the unit of work's own deadline: the pool's timeout ends it.
+            await asyncio.wait_for(read("timed out"), 5)
         assert timed_out.value.waiting_for_connection
         following = asyncio.create_task(read("next"))
         await _until_waiting(container, 1)

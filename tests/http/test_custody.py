@@ -62,6 +62,12 @@ class _SealsAnotherSeed:
     ) -> SecretSeed:
         return await self._inner.decrypt(envelope, key, binding)
 
+    def opened_before(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> bool:
+        return False  # every proof opens the envelope, through decrypt above
+
+    async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
+        (await self.decrypt(envelope, key, binding)).wipe()
+
 
 async def test_a_wallet_that_does_not_open_to_its_key_is_never_stored(container: Container) -> None:
     await _users(container, "ada")

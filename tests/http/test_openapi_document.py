@@ -439,6 +439,12 @@ class _UnopenableSeals:
             raise EnvelopeTampered("injected")
         return await self._inner.decrypt(envelope, key, binding)
 
+    def opened_before(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> bool:
+        return False  # every proof opens the envelope, through decrypt above
+
+    async def verify(self, envelope: str, key: EncryptionKey, binding: WalletBinding) -> None:
+        (await self.decrypt(envelope, key, binding)).wipe()
+
 
 Step = Callable[[World], Awaitable[None]]
 Send = Callable[[World], Awaitable[httpx.Response]]

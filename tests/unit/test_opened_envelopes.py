@@ -2,6 +2,8 @@
 opened again, and always as opening it would; anything changed is opened for real; v2 envelopes
 always ask the backend; nothing secret is kept or shown."""
 
+import asyncio
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -195,7 +197,47 @@ def test_fields_cannot_run_into_one_another() -> None:
     opened = OpenedEnvelopes(4)
     opened.record(b"key-and", "envelope", ADA, SCOPE)
     assert opened.opened(b"key-", "andenvelope", ADA) is None
+    assert opened.opened(b"key-and", "envelop", WalletBinding("eada", ADA.public_key)) is None
     assert opened.opened(b"key-and", "envelope", WalletBinding("ad", "a" + ADA.public_key)) is None
+    assert opened.opened(b"key-and", "envelope", ADA) == SCOPE
+    # Without the envelope's length first, "env1" + "3$ada" + key would read as "env" + "13$" +
+    # a 13-character user id taking the public key's first 10 characters.
+    opened.record(b"key-and", "env1", ADA, SCOPE)
+    shifted = WalletBinding(ADA.user_id + ADA.public_key[:10], ADA.public_key[10:])
+    assert opened.opened(b"key-and", "env", shifted) is None
+
+
+def test_an_opening_is_forgotten_when_its_lifetime_is_over() -> None:
+    now = [0.0]
+    opened = OpenedEnvelopes(4, ttl_seconds=10.0, clock=lambda: now[0])
+    opened.record(b"k" * 16, "envelope", ADA, SCOPE)
+    now[0] = 9.9
+    assert opened.opened(b"k" * 16, "envelope", ADA) == SCOPE  # seen again: not extended
+    now[0] = 10.0
+    assert opened.opened(b"k" * 16, "envelope", ADA) is None
+    assert len(opened) == 0
+    opened.record(b"k" * 16, "envelope", ADA, SCOPE)  # opened for real again: remembered anew
+    assert opened.opened(b"k" * 16, "envelope", ADA) == SCOPE
+    nothing = OpenedEnvelopes(4, ttl_seconds=0)
+    nothing.record(b"k" * 16, "envelope", ADA, SCOPE)
+    assert len(nothing) == 0
+
+
+async def test_the_cipher_forgets_an_opening_when_the_key_cache_would_forget_its_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def salt() -> bytes:
+        return SALT
+
+    cipher = Argon2AeadCipher(FAST_KDF, StretchedKeyCache(4, 0.2), salt)
+    envelope = await _seal(cipher)
+    openings = _Openings(monkeypatch)
+    await _verify(cipher, envelope)
+    await _verify(cipher, envelope)
+    assert openings.count == 1
+    await asyncio.sleep(0.25)
+    await _verify(cipher, envelope)
+    assert openings.count == 2
 
 
 def test_no_key_envelope_or_binding_is_kept_or_shown() -> None:
@@ -206,7 +248,7 @@ def test_no_key_envelope_or_binding_is_kept_or_shown() -> None:
     kept = repr(vars(opened)) + repr(opened)
     for secret in (KEY, envelope, ADA.user_id + ADA.public_key, key.hex()):
         assert secret not in kept
-    assert repr(opened) == "OpenedEnvelopes(size=4, known=1)"
+    assert repr(opened) == "OpenedEnvelopes(size=4, ttl=600.0, known=1)"
 
 
 async def _outcome(
