@@ -71,7 +71,7 @@ class Argon2AeadCipher:
         self._deployment_salt = deployment_salt
         self._wrapper = wrapper
         if opened is None:
-            opened = OpenedEnvelopes(DEFAULT_SIZE if keys.enabled else 0, keys.ttl_seconds)
+            opened = OpenedEnvelopes(keys.ttl_seconds, DEFAULT_SIZE if keys.enabled else 0)
         self._opened = opened
 
     async def prepare(self, key: EncryptionKey) -> PreparedKey:

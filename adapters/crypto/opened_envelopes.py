@@ -13,7 +13,6 @@ from domain.model import WalletBinding
 
 DEFAULT_SIZE = 10_000
 """Openings remembered by default: some 2 MB."""
-DEFAULT_TTL_SECONDS = 600.0
 
 Scope = tuple[bytes, KdfParams]
 """The salt and parameters the envelope's key was stretched with."""
@@ -38,8 +37,8 @@ class OpenedEnvelopes:
 
     def __init__(
         self,
+        ttl_seconds: float,
         size: int = DEFAULT_SIZE,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if size < 0 or ttl_seconds < 0:

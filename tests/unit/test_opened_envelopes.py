@@ -25,6 +25,7 @@ SEED = bytes(range(32))
 ADA = WalletBinding("ada", Keypair.from_raw_ed25519_seed(SEED).public_key)
 BOB = WalletBinding("bob", Keypair.random().public_key)
 SCOPE = (SALT, FAST_KDF)
+TTL = 600.0
 
 
 def _cipher(
@@ -172,7 +173,7 @@ async def test_with_the_key_cache_off_nothing_is_remembered(
 
 
 def test_the_least_recently_seen_opening_is_forgotten_first() -> None:
-    opened = OpenedEnvelopes(2)
+    opened = OpenedEnvelopes(TTL, 2)
     key = b"k" * 16
     opened.record(key, "first", ADA, SCOPE)
     opened.record(key, "second", ADA, SCOPE)
@@ -185,16 +186,16 @@ def test_the_least_recently_seen_opening_is_forgotten_first() -> None:
 
 
 def test_size_zero_remembers_nothing_and_a_negative_size_is_refused() -> None:
-    opened = OpenedEnvelopes(0)
+    opened = OpenedEnvelopes(TTL, 0)
     opened.record(b"k" * 16, "envelope", ADA, SCOPE)
     assert len(opened) == 0
     assert opened.opened(b"k" * 16, "envelope", ADA) is None
     with pytest.raises(ValueError, match="at least 0"):
-        OpenedEnvelopes(-1)
+        OpenedEnvelopes(TTL, -1)
 
 
 def test_fields_cannot_run_into_one_another() -> None:
-    opened = OpenedEnvelopes(4)
+    opened = OpenedEnvelopes(TTL, 4)
     opened.record(b"key-and", "envelope", ADA, SCOPE)
     assert opened.opened(b"key-", "andenvelope", ADA) is None
     assert opened.opened(b"key-and", "envelop", WalletBinding("eada", ADA.public_key)) is None
@@ -209,7 +210,7 @@ def test_fields_cannot_run_into_one_another() -> None:
 
 def test_an_opening_is_forgotten_when_its_lifetime_is_over() -> None:
     now = [0.0]
-    opened = OpenedEnvelopes(4, ttl_seconds=10.0, clock=lambda: now[0])
+    opened = OpenedEnvelopes(10.0, 4, clock=lambda: now[0])
     opened.record(b"k" * 16, "envelope", ADA, SCOPE)
     now[0] = 9.9
     assert opened.opened(b"k" * 16, "envelope", ADA) == SCOPE  # seen again: not extended
@@ -218,7 +219,7 @@ def test_an_opening_is_forgotten_when_its_lifetime_is_over() -> None:
     assert len(opened) == 0
     opened.record(b"k" * 16, "envelope", ADA, SCOPE)  # opened for real again: remembered anew
     assert opened.opened(b"k" * 16, "envelope", ADA) == SCOPE
-    nothing = OpenedEnvelopes(4, ttl_seconds=0)
+    nothing = OpenedEnvelopes(0, 4)
     nothing.record(b"k" * 16, "envelope", ADA, SCOPE)
     assert len(nothing) == 0
 
@@ -241,7 +242,7 @@ async def test_the_cipher_forgets_an_opening_when_the_key_cache_would_forget_its
 
 
 def test_no_key_envelope_or_binding_is_kept_or_shown() -> None:
-    opened = OpenedEnvelopes(4)
+    opened = OpenedEnvelopes(TTL, 4)
     key = KEY.encode()
     envelope = "wo1$argon2id$m=64,t=1,p=1$an-envelope"
     opened.record(key, envelope, ADA, SCOPE)
@@ -273,7 +274,7 @@ BINDINGS = st.sampled_from([ADA, BOB])
 async def test_verify_always_answers_as_a_cipher_that_remembers_nothing(
     attempts: list[tuple[str, str, WalletBinding, int]],
 ) -> None:
-    remembering, forgetful = _cipher(), _cipher(opened=OpenedEnvelopes(0))
+    remembering, forgetful = _cipher(), _cipher(opened=OpenedEnvelopes(TTL, 0))
     sealed = {
         "ada": await _seal(remembering),
         "ada-again": await _seal(remembering, OTHER_KEY),

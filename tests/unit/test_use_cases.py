@@ -148,7 +148,7 @@ async def test_a_replay_the_key_is_not_known_to_open_is_prepared_and_verified(
 ) -> None:
     user_id = await _user(container)
     created = await _create(container, user_id)
-    container.cipher()._opened = OpenedEnvelopes()  # as another process would see it
+    container.cipher()._opened = OpenedEnvelopes(60.0)  # as another process would see it
     faults = Faults()
     with faulty_creation(container, faults) as keys:
         replayed = await _create(container, user_id)
